@@ -1,0 +1,88 @@
+// The one home of state that survives a run (STYLE.md): the SPEC §5 layout under
+// targetDir, the index, the lock, quarantine, last_recording_endtime.txt.
+// Components reach it through RunContext.store(); nothing else touches .rcbs/.
+
+import type { Recording } from '../pipeline/types.js';
+
+/** One line of .rcbs/index.ndjson: a media file that was completely written. */
+export interface IndexEntry {
+  recordingId: string;
+  mediaId: string;
+  /** Path relative to targetDir, forward slashes. */
+  path: string;
+  size: number;
+  /** Hex MD5 of the file as written (the encrypted bytes). */
+  md5: string;
+  etag?: string;
+  completedAt: number;
+}
+
+/** One line of .rcbs/recordings.ndjson: a recording whose JSON was written. */
+export interface RecordingEntry {
+  recordingId: string;
+  /** Path of <id>.json relative to targetDir. */
+  path: string;
+  /** mediaIds the written JSON lists, to notice late media. */
+  mediaIds: string[];
+  /** sha256 of the JSON as written, to skip identical rewrites. */
+  sha256: string;
+  writtenAt: number;
+}
+
+export interface QuarantineEntry {
+  reason: string;
+  code: string;
+  recording: unknown;
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: number;
+}
+
+export interface AtomicWriteHandle {
+  /** The temp file path (same folder as the final path). */
+  readonly tempPath: string;
+  readonly finalPath: string;
+  /** fsync + rename to the final name. */
+  commit(): Promise<void>;
+  /** Removes the temp file (idempotent). */
+  abort(): Promise<void>;
+}
+
+export interface Store {
+  readonly targetDir: string;
+  /** Folder of a recording relative to targetDir: <tenant>/<recordingFolderFormat(startTime UTC)>.
+   * Throws RcbsError RCBS_UNSAFE_NAME when a name cannot be made safe. */
+  recordingDir(recording: Recording): string;
+  /** Sanitised file name for a media file: <mediaId>.bin. Throws RCBS_UNSAFE_NAME. */
+  mediaFileName(mediaId: string): string;
+  /** Sanitised <recording id>.json. Throws RCBS_UNSAFE_NAME. */
+  recordingFileName(recordingId: string): string;
+  /** Absolute path for a path relative to targetDir; refuses anything outside targetDir. */
+  resolve(relPath: string): string;
+
+  /** Index: media completed. */
+  getMedia(mediaId: string): IndexEntry | undefined;
+  /** True when the index says done AND the file is there with the right size (SPEC §5 dedupe). */
+  isMediaDone(mediaId: string): Promise<boolean>;
+  recordMedia(entry: IndexEntry): Promise<void>;
+  getRecording(recordingId: string): RecordingEntry | undefined;
+  recordRecording(entry: RecordingEntry): Promise<void>;
+  allMedia(): IterableIterator<IndexEntry>;
+  allRecordings(): IterableIterator<RecordingEntry>;
+
+  /** Writes a whole small file atomically (temp, fsync, rename, fsync dir). */
+  writeFileAtomic(relPath: string, data: string | Uint8Array, mode?: number): Promise<void>;
+  /** Opens a temp file beside relPath for streaming writes; commit() renames it. */
+  createAtomicWrite(relPath: string, mode?: number): Promise<AtomicWriteHandle>;
+
+  quarantine(entry: QuarantineEntry): Promise<void>;
+
+  readLastRecordingEndTime(): Promise<number | undefined>;
+  writeLastRecordingEndTime(epochMs: number): Promise<void>;
+
+  /** Flushes and releases the lock. */
+  close(): Promise<void>;
+}
