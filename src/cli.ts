@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// Thin on purpose: parse argv, build the logger, call a command, map errors to
+// exit codes (SPEC §2: 0 done, 1 some items failed, 2 usage/config, 3 lock held,
+// 130 interrupted). Logs go to stderr; stdout carries data only.
+
+import process from 'node:process';
+import { Command, CommanderError, Option } from 'commander';
+import { isRcbsError, toRcbsError } from './errors.js';
+import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.js';
+import { listPipelines, readPipeline } from './pipeline/loader.js';
+import { preparePipeline, runCommand, type RunCommandOptions } from './commands/run.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The original is started as `java -jar rp_clouddownload.jar -config config.properties`
+ * (and copies of the guide carry an en dash): accept those spellings as `run backup --config`. */
+export function normaliseArgv(args: string[]): string[] {
+  const out = args.map((a) => a.replace(/^[\u2013\u2014]/, '--').replace(/^-config(=|$)/, '--config$1'));
+  const first = out[0];
+  if (first !== undefined && (first === '--config' || first.startsWith('--config='))) return ['run', 'backup', ...out];
+  return out;
+}
+
+interface GlobalOptions {
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
+}
+
+function loggerFor(command: Command): Logger {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  return createLogger({ format: globals.logFormat ?? 'human', level: globals.logLevel ?? 'info' });
+}
+
+function runOptions(command: Command) {
+  return command
+    .option('--config <file>', 'config.properties file (Java properties format)')
+    .option('--set <key=value>', 'set a config key, above every other source (repeatable)', collect, [])
+    .option('--pipelines <dir>', 'folder with your own pipeline files', './pipelines');
+}
+
+export function buildProgram(signal: AbortSignal, setExitCode: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('rcbs')
+    .description(
+      'Back up Genesys Interaction Recording metadata and encrypted media from GWS and S3, and decrypt them.\n' +
+        'Drop-in for the original: rcbs -config config.properties (runs the pipeline "backup").',
+    )
+    .addOption(new Option('--log-format <format>', 'log lines on stderr as human text or JSON').choices(['human', 'json']).default('human'))
+    .addOption(new Option('--log-level <level>', 'least important log level shown').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const io = (command: Command) => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal, log: loggerFor(command) });
+
+  runOptions(program.command('run <pipeline>'))
+    .description('run a named pipeline (packaged or from --pipelines) or a pipeline file')
+    .option('--dry-run', 'plan (window, slices, shard, what would be fetched) without writing anything')
+    .option('--ndjson', 'write each record that reaches the end, with its outcome, as one JSON line to stdout')
+    .option('--progress', 'show the progress line even when stderr is not a terminal')
+    .action(async (pipeline: string, opts: RunCommandOptions, command: Command) => {
+      setExitCode(await runCommand(pipeline, opts, io(command)));
+    });
+
+  program
+    .command('pipelines')
+    .description('list the named pipelines with their descriptions')
+    .option('--pipelines <dir>', 'folder with your own pipeline files', './pipelines')
+    .action(async (opts: { pipelines?: string }) => {
+      for (const p of await listPipelines(opts.pipelines)) {
+        process.stdout.write(`${p.name.padEnd(18)} ${p.description}${p.packaged ? '' : `  (${p.path})`}\n`);
+      }
+      setExitCode(0);
+    });
+
+  runOptions(program.command('validate <pipeline>'))
+    .description('check a pipeline file and its config against the schemas; exit 0 or a list of every problem')
+    .action(async (pipeline: string, opts: RunCommandOptions, command: Command) => {
+      const log = loggerFor(command);
+      await readPipeline(pipeline, opts.pipelines); // a clear "not found" before config problems
+      const prepared = await preparePipeline(pipeline, opts, process.env);
+      for (const warning of prepared.warnings) log.warn(warning);
+      process.stdout.write(`${prepared.loaded.path}: valid (${prepared.steps.map((s) => s.component.name).join(' → ')})\n`);
+      setExitCode(0);
+    });
+
+  program
+    .command('decrypt <inputs...>')
+    .description('decrypt CMS/PKCS#7 files or backup folders, openssl-compatibly and streaming (.bin suffix dropped)')
+    .requiredOption('--key <file>', 'private key: PEM (PKCS#1/PKCS#8, encrypted too) or PKCS#12 (repeatable)', collect, [])
+    .requiredOption('--out <dir>', 'folder for the decrypted files (a folder input keeps its layout)')
+    .option('--passphrase-file <file>', 'file holding the key passphrase (or set RCBS_KEY_PASSPHRASE)')
+    .action(async (inputs: string[], opts: { key: string[]; out: string; passphraseFile?: string }, command: Command) => {
+      const { decryptCommand } = await import('./commands/decrypt.js');
+      setExitCode(await decryptCommand(inputs, { keys: opts.key, out: opts.out, passphraseFile: opts.passphraseFile }, loggerFor(command)));
+    });
+
+  runOptions(program.command('verify'))
+    .description('check a backup: every indexed media file exists with the right size and digest, every JSON parses; with --key, that media decrypts')
+    .option('--key <file>', 'private key to test-decrypt every media file with (repeatable)', collect, [])
+    .option('--target <dir>', 'the backup folder (default: targetDir from the config)')
+    .action(async (opts: RunCommandOptions & { key: string[]; target?: string }, command: Command) => {
+      const presets = [...(opts.target ? [`targetDir=${opts.target}`] : []), ...(opts.key.length ? [`decryptKey=${opts.key.join(',')}`] : [])];
+      setExitCode(await runCommand('verify', { ...opts, presets }, io(command)));
+    });
+
+  program
+    .command('find')
+    .description('search the downloaded metadata; prints matching recordings as NDJSON ({"path","recording"} per line); exit 1 when nothing matches')
+    .option('--config <file>', 'config.properties (for targetDir)')
+    .option('--set <key=value>', 'set a config key (repeatable)', collect, [])
+    .option('--target <dir>', 'the backup folder (default: targetDir from the config)')
+    .option('--caller <number>', "caller's phone number (digits, substring)")
+    .option('--dialed <number>', 'dialed phone number (digits, substring)')
+    .option('--from <time>', 'startTime at or after (YYYY-MM-DD, ISO date-time or epoch ms)')
+    .option('--to <time>', 'startTime before (YYYY-MM-DD, ISO date-time or epoch ms)')
+    .option('--agent <id>', 'agent id or user name')
+    .option('--tenant <name>', 'tenant of the media files')
+    .option('--id <id>', 'recording id')
+    .option('--media-type <type>', 'media MIME type, e.g. audio/mp3')
+    .option('--text <text>', 'any text anywhere in the metadata')
+    .action(async (opts: Record<string, string | string[] | undefined>, command: Command) => {
+      const log = loggerFor(command);
+      let targetDir = opts.target as string | undefined;
+      if (!targetDir) {
+        const { loadConfig } = await import('./config/load.js');
+        const { config } = await loadConfig({ configFile: opts.config as string | undefined, env: process.env, sets: (opts.set as string[]) ?? [] });
+        targetDir = config.targetDir;
+      }
+      const { findCommand } = await import('./commands/find.js');
+      setExitCode(
+        await findCommand(
+          {
+            targetDir,
+            caller: opts.caller as string | undefined,
+            dialed: opts.dialed as string | undefined,
+            from: opts.from as string | undefined,
+            to: opts.to as string | undefined,
+            agent: opts.agent as string | undefined,
+            tenant: opts.tenant as string | undefined,
+            id: opts.id as string | undefined,
+            mediaType: opts.mediaType as string | undefined,
+            text: opts.text as string | undefined,
+          },
+          process.stdout,
+          log,
+        ),
+      );
+    });
+
+  program
+    .command('sandbox')
+    .description('start a local GWS + S3 with generated, really encrypted recordings and print the config to use (Ctrl-C stops it)')
+    .option('--port <port>', 'GWS port (0 = any free port)', (v) => Number(v), 0)
+    .option('--recordings <n>', 'how many recordings to generate', (v) => Number(v), 200)
+    .option('--seed <n>', 'seed of the generator (same seed, same data)', (v) => Number(v), 1)
+    .addOption(new Option('--mode <mode>', 'how GWS pages results').choices(['links', 'offset', 'capped']).default('links'))
+    .option('--dir <dir>', 'folder to write config.properties, key.pem and cert.pem into')
+    .action(async (opts: { port: number; recordings: number; seed: number; mode: string; dir?: string }, command: Command) => {
+      const { sandboxCommand } = await import('./commands/sandbox.js');
+      await sandboxCommand(opts, loggerFor(command));
+      setExitCode(0);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let exitCode = 0;
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\nrcbs: ${signal} received, stopping\n`);
+    controller.abort(new Error(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A reader that went away (| head) is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+
+  const program = buildProgram(controller.signal, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(normaliseArgv(argv), { from: 'user' });
+    if (controller.signal.aborted && exitCode === 0) exitCode = 130;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every other parse problem is a usage error
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    const error = isRcbsError(err) ? err : toRcbsError(err);
+    const log = createLogger({ format: (program.opts() as GlobalOptions).logFormat ?? 'human' });
+    log.error(error.message, { code: error.code });
+    if (error.code === 'RCBS_INTERNAL' && process.env.RCBS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    exitCode = error.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return exitCode;
+}
+
+// Run when executed directly (not when imported by tests).
+const invokedAs = process.argv[1] ?? '';
+if (/(?:^|[\\/])cli\.(?:js|ts)$/.test(invokedAs) || invokedAs.endsWith('/rcbs')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`rcbs: internal error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

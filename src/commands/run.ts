@@ -1,0 +1,100 @@
+// `rcbs run <name or file>` and the original's `rcbs -config config.properties`:
+// read the pipeline, load the config with the pipeline's own layer, check both
+// completely, then run with the target store opened (and locked) on first use.
+
+import type { Readable, Writable } from 'node:stream';
+import { loadConfig } from '../config/load.js';
+import type { RcbsConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { findComponent } from '../pipeline/registry.js';
+import { readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
+import { createRunContext } from '../pipeline/context.js';
+import { createProgress, formatSummary } from '../pipeline/report.js';
+import { runPipeline } from '../pipeline/runner.js';
+import type { RunContext } from '../pipeline/types.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+
+export interface RunCommandOptions {
+  config?: string;
+  set?: string[];
+  dryRun?: boolean;
+  ndjson?: boolean;
+  pipelines?: string;
+  progress?: boolean;
+  /** Extra config keys set by the command itself (e.g. `verify --key`), below --set. */
+  presets?: string[];
+}
+
+export interface RunIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface PreparedRun {
+  loaded: LoadedPipeline;
+  config: Readonly<RcbsConfig>;
+  steps: ResolvedStep[];
+  warnings: string[];
+}
+
+/** Reads and checks a pipeline and its config; throws one coded error listing every problem. */
+export async function preparePipeline(target: string, options: RunCommandOptions, env: NodeJS.ProcessEnv): Promise<PreparedRun & { credentials: Awaited<ReturnType<typeof loadConfig>>['credentials'] }> {
+  const loaded = await readPipeline(target, options.pipelines);
+  const pipelineConfig = loaded.file && typeof loaded.file.config === 'object' && loaded.file.config !== null ? loaded.file.config : undefined;
+  const { config, credentials, warnings } = await loadConfig({
+    configFile: options.config,
+    pipelineConfig,
+    env,
+    sets: [...(options.presets ?? []), ...(options.set ?? [])],
+  });
+  let steps = resolvePipeline(loaded, config, env);
+  if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
+    // --ndjson: the records that reach the end, with their outcome, go to stdout.
+    steps = [...steps, { kind: 'sink', at: '--ndjson', component: findComponent('sink', 'ndjson')!, options: Object.freeze({}) }];
+  }
+  return { loaded, config, credentials, steps, warnings };
+}
+
+export async function runCommand(target: string, options: RunCommandOptions, io: RunIo): Promise<number> {
+  const prepared = await preparePipeline(target, options, io.env);
+  for (const warning of prepared.warnings) io.log.warn(warning);
+  const { config, steps, loaded } = prepared;
+  const name = loaded.file.name;
+
+  const progress = createProgress(io.stderr, options.progress ?? Boolean(io.stderr.isTTY));
+  let store: Store | undefined;
+  const context: RunContext = createRunContext({
+    config,
+    credentials: prepared.credentials,
+    log: io.log,
+    signal: io.signal,
+    dryRun: options.dryRun ?? false,
+    env: io.env,
+    stdin: io.stdin,
+    stdout: io.stdout,
+    // dry-run writes nothing: no lock, no state, read-only.
+    openStore: async () => (store = await openStore({ targetDir: config.targetDir, recordingFolderFormat: config.recordingFolderFormat, log: io.log, lock: !options.dryRun, readOnly: options.dryRun })),
+    onProgress: (event) => progress.update(event),
+  });
+
+  io.log.info(`running pipeline ${name}`, { pipeline: loaded.path, targetDir: config.targetDir, dryRun: options.dryRun || undefined });
+  try {
+    const outcome = await runPipeline(steps, context, {
+      storeOpened: () => store !== undefined,
+      onStop: (reason) =>
+        io.log.warn(reason === 'aborted' ? 'stopping: finishing or cleaning up the transfers in flight (press Ctrl-C again to quit at once)' : 'stdout was closed: stopping the run'),
+    });
+    progress.stop();
+    io.stderr.write(formatSummary(name, context, outcome) + '\n');
+    // A reader that closed stdout early (| head) asked for less: that is a clean end.
+    return outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+  } finally {
+    progress.stop();
+    await store?.close();
+  }
+}

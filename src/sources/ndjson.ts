@@ -1,0 +1,83 @@
+// Source `ndjson`: one JSON record per line from stdin or a file, so pipelines
+// compose with other tools (`rcbs run export --ndjson | jq … | rcbs run fetch-media`).
+// A line may be a bare recording or a record printed by the ndjson sink
+// ({ recording, status, … }): either way the recording starts afresh here.
+// A bad line is reported with its line number, counted as failed, and the run goes on.
+
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { fromAsyncIterable } from '../pipeline/streams.js';
+import { defineComponent, newRecord, type PipelineRecord, type Recording } from '../pipeline/types.js';
+
+interface Options {
+  /** File to read; `-` or absent means stdin. */
+  path?: string;
+}
+
+/** Splits a byte stream into lines without buffering more than one chunk ahead. */
+export async function* readLines(input: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  for await (const chunk of input) {
+    pending += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) !== -1) {
+      yield pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+    }
+  }
+  pending += decoder.end();
+  if (pending.length > 0) yield pending;
+}
+
+function asRecording(value: unknown): Recording | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const wrapped = (value as { recording?: unknown }).recording;
+  if (wrapped !== null && typeof wrapped === 'object' && !Array.isArray(wrapped)) return wrapped as Recording;
+  return value as Recording;
+}
+
+export default defineComponent<Options>({
+  kind: 'source',
+  name: 'ndjson',
+  description: 'Reads recordings as NDJSON (one JSON object per line) from stdin or a file.',
+  options: {
+    type: 'object',
+    properties: { path: { type: 'string', minLength: 1, description: 'file to read; "-" or absent reads stdin' } },
+    additionalProperties: false,
+  },
+  create(options, context, self) {
+    const fromStdin = options.path === undefined || options.path === '-';
+    const source = options.path;
+    return () => {
+      const input = fromStdin ? context.stdin : createReadStream(source!);
+      const where = fromStdin ? 'stdin' : source!;
+      async function* records(): AsyncGenerator<PipelineRecord> {
+        let lineNumber = 0;
+        for await (const line of readLines(input)) {
+          lineNumber++;
+          if (line.trim() === '') continue;
+          let recording: Recording | undefined;
+          let problem = 'not a JSON object';
+          try {
+            recording = asRecording(JSON.parse(line));
+          } catch (err) {
+            problem = (err as Error).message;
+          }
+          if (recording) {
+            context.totals.recordings++;
+            yield newRecord(recording);
+            continue;
+          }
+          self.failed++;
+          context.totals.failed++;
+          const message = `${where} line ${lineNumber}: ${problem}`;
+          context.totals.failures.push({ code: 'RCBS_RECORD_INVALID', message });
+          context.log.warn('skipping a bad NDJSON line', { source: where, line: lineNumber, problem });
+        }
+      }
+      return fromAsyncIterable(records());
+    };
+  },
+});
