@@ -1,0 +1,128 @@
+// Sink `verify` (`rcbs verify`): checks a backup against its index. Every media
+// file a recording JSON lists and the index knows must be on disk with the
+// indexed size and MD5; every JSON must parse (the backup-dir source reports
+// those that don't); at the end, index entries whose file is gone are "missing"
+// and .bin files nobody indexed are "orphans". With decryptKeys set, each media
+// file must also decrypt (to nowhere). Every problem is a failure: exit 1.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import fg from 'fast-glob';
+import _ from 'highland';
+import { defineComponent, type PipelineRecord, type RunContext, type Counters } from '../pipeline/types.js';
+import type { Store } from '../store/types.js';
+import { toRcbsError } from '../errors.js';
+
+export async function md5OfFile(file: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(file), new Writable({ write(chunk: Buffer, _enc, done) { hash.update(chunk); done(); } }));
+  return hash.digest('hex');
+}
+
+type Decryptor = (file: string) => Promise<void>;
+
+async function loadDecryptor(keys: readonly string[]): Promise<Decryptor | undefined> {
+  if (keys.length === 0) return undefined;
+  const { createDecryptCheck } = await import('../cms/check.js');
+  return createDecryptCheck(keys);
+}
+
+function fail(context: RunContext, self: Counters, record: PipelineRecord | undefined, mediaId: string | undefined, message: string): void {
+  self.failed++;
+  context.totals.failed++;
+  const recordingId = typeof record?.recording.id === 'string' ? record.recording.id : undefined;
+  context.totals.failures.push({ recordingId, mediaId, code: 'RCBS_VERIFY_FAILED', message });
+  if (record) {
+    record.status = 'failed';
+    record.errors.push({ component: 'verify', code: 'RCBS_VERIFY_FAILED', message });
+  }
+}
+
+async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decryptor | undefined, context: RunContext, self: Counters, seen: Set<string>): Promise<void> {
+  for (const media of record.media) {
+    if (!media.path) continue;
+    seen.add(media.path);
+    const entry = store.getMedia(media.mediaId);
+    const file = store.resolve(media.path);
+    if (!entry) {
+      fail(context, self, record, media.mediaId, `${media.path}: orphan (on disk but not in the index)`);
+      continue;
+    }
+    if (entry.path !== media.path) {
+      fail(context, self, record, media.mediaId, `${media.path}: the index has this media at ${entry.path}`);
+      continue;
+    }
+    const size = (await stat(file)).size;
+    if (size !== entry.size) {
+      fail(context, self, record, media.mediaId, `${media.path}: corrupt (size ${size}, indexed ${entry.size})`);
+      continue;
+    }
+    const md5 = await md5OfFile(file);
+    if (md5 !== entry.md5) {
+      fail(context, self, record, media.mediaId, `${media.path}: corrupt (MD5 ${md5}, indexed ${entry.md5})`);
+      continue;
+    }
+    if (decrypt) {
+      try {
+        await decrypt(file);
+      } catch (err) {
+        const e = toRcbsError(err);
+        fail(context, self, record, media.mediaId, `${media.path}: does not decrypt (${e.code}: ${e.message})`);
+        continue;
+      }
+    }
+    context.progress({ files: 1, bytes: size });
+  }
+}
+
+/** After every record: what the index has that is gone, and .bin files nobody indexed. */
+async function checkLeftovers(store: Store, context: RunContext, self: Counters, seen: Set<string>): Promise<void> {
+  for (const entry of store.allMedia()) {
+    if (seen.has(entry.path)) continue;
+    const size = await stat(store.resolve(entry.path)).then((s) => s.size, () => undefined);
+    if (size === undefined) fail(context, self, undefined, entry.mediaId, `${entry.path}: missing (indexed, not on disk)`);
+    else if (size !== entry.size) fail(context, self, undefined, entry.mediaId, `${entry.path}: corrupt (size ${size}, indexed ${entry.size}); no recording JSON lists it`);
+    seen.add(entry.path);
+  }
+  const onDisk = fg.stream('**/*.bin', { cwd: store.targetDir, ignore: ['.rcbs/**'], onlyFiles: true }) as AsyncIterable<string>;
+  for await (const rel of onDisk) {
+    if (!seen.has(rel)) fail(context, self, undefined, path.posix.basename(rel, '.bin'), `${rel}: orphan (on disk but not in the index)`);
+  }
+}
+
+export default defineComponent<Record<string, never>>({
+  kind: 'sink',
+  name: 'verify',
+  description: 'Checks each media file against the index (exists, size, MD5), reports missing and orphan files; test-decrypts with decryptKeys.',
+  options: { type: 'object', properties: {}, additionalProperties: false },
+  async create(_options, context, self) {
+    const decrypt = await loadDecryptor(context.config.decryptKeys);
+    const seen = new Set<string>();
+    return (records) =>
+      records
+        .map((record) => _(context.store().then(async (store) => {
+          if (record.status !== 'failed') await checkMedia(store, record, decrypt, context, self, seen);
+          return record;
+        })))
+        .sequence()
+        .through((stream: Highland.Stream<PipelineRecord>) =>
+          stream.consume<PipelineRecord>((err, record, push, next) => {
+            if (err || !_.isNil(record)) {
+              push(err, record);
+              return next();
+            }
+            context.store().then((store) => checkLeftovers(store, context, self, seen)).then(
+              () => push(null, _.nil),
+              (e: unknown) => {
+                push(e as Error);
+                push(null, _.nil);
+              },
+            );
+          }),
+        );
+  },
+});
