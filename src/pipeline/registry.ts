@@ -2,13 +2,31 @@
 // (then `npm run docs` regenerates docs/components.md and the schema's name lists).
 
 import type { ComponentDef, ComponentKind } from './types.js';
+import gwsRecordings from '../sources/gws-recordings.js';
 import ndjsonSource from '../sources/ndjson.js';
+import backupDir from '../sources/backup-dir.js';
+import validate from '../transforms/validate.js';
+import mediaType from '../transforms/media-type.js';
+import shard from '../transforms/shard.js';
+import dedupe from '../transforms/dedupe.js';
+import s3Download from '../sinks/s3-download.js';
+import jsonWriter from '../sinks/json-writer.js';
 import ndjsonSink from '../sinks/ndjson.js';
+import verify from '../sinks/verify.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMPONENTS: ReadonlyArray<ComponentDef<any>> = [
+  gwsRecordings,
   ndjsonSource,
+  backupDir,
+  validate,
+  mediaType,
+  shard,
+  dedupe,
+  s3Download,
+  jsonWriter,
   ndjsonSink,
+  verify,
 ];
 
 export function findComponent(kind: ComponentKind, name: string): ComponentDef<Record<string, unknown>> | undefined {

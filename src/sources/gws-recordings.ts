@@ -1,0 +1,64 @@
+// Source `gws-recordings`: the recordings GWS lists for the run's time window
+// (SPEC §3, §4). The window comes from the config and last_recording_endtime.txt;
+// it is published on the context so the runner can advance that file when every
+// item of the window is done. Pages are fetched only as the pipeline pulls.
+// In --dry-run it still queries: the plan needs the list.
+
+import { computeWindow } from '../config/window.js';
+import { RcbsError } from '../errors.js';
+import { defineComponent, type RunContext } from '../pipeline/types.js';
+import { createGwsClient } from './gws/client.js';
+import { recordingStream } from './gws/source.js';
+
+interface Options {
+  /** Overrides gwsPageSize for this pipeline. */
+  pageSize?: number;
+}
+
+/** The stored upper bound of the last complete run, if a store is there to ask. */
+async function lastRecordingEndTime(context: RunContext): Promise<number | undefined> {
+  let store;
+  try {
+    store = await context.store();
+  } catch (err) {
+    // Pure NDJSON runs have no target folder: the window then starts from the config alone.
+    context.log.debug('no target store; the window ignores last_recording_endtime', { reason: (err as Error).message });
+    return undefined;
+  }
+  return store.readLastRecordingEndTime();
+}
+
+export default defineComponent<Options>({
+  kind: 'source',
+  name: 'gws-recordings',
+  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page.',
+  options: {
+    type: 'object',
+    properties: {
+      pageSize: { type: 'integer', minimum: 1, maximum: 100000, description: 'recordings per GWS page (default: gwsPageSize)' },
+    },
+    additionalProperties: false,
+  },
+  async create(options, context) {
+    const { config } = context;
+    if (!config.gwsUriPrefix) {
+      throw new RcbsError(
+        'RCBS_CONFIG_INVALID',
+        'gwsUriPrefix is not set: give the Interaction Recording Web Services URL Genesys provided (e.g. https://example.com/api/v2) in config.properties.',
+        { key: 'gwsUriPrefix' },
+      );
+    }
+    const last = await lastRecordingEndTime(context);
+    const window = computeWindow(config, context.now, last);
+    context.window = window;
+    for (const reason of window.reasons) context.log.info(`window: ${reason}`);
+    context.log.info('querying GWS recordings', {
+      from: new Date(window.start).toISOString(),
+      to: new Date(window.end).toISOString(),
+      slices: window.slices.length,
+    });
+    const client = createGwsClient(context);
+    const query = { recordingsUri: config.gwsRecordingsUri, pageSize: options.pageSize ?? config.gwsPageSize, slices: window.slices, log: context.log };
+    return () => recordingStream(context, client, query);
+  },
+});

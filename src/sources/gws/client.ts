@@ -1,0 +1,346 @@
+// The HTTP client for Genesys Interaction Recording Web Services (SPEC §4), on undici.
+// One dispatcher per client: a keep-alive Agent, or a ProxyAgent when gwsProxyHost is
+// set (CONNECT tunnel for https targets, absolute-URI requests for http ones, as a
+// plain HTTP proxy expects). Basic auth and a cookie jar on every call. Failures the
+// retry policy names (429/5xx, resets, timeouts, statusCode 4) are retried with
+// backoff; a page body that breaks off midway is read again from the start, which is
+// safe because the pager dedupes by id. Every error is an RcbsError whose message
+// names the URL without credentials and says what to check.
+
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { RcbsError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { silentLogger } from '../../log.js';
+import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../../retry.js';
+import { CookieJar } from './cookies.js';
+import type { RunContext } from '../../pipeline/types.js';
+
+export interface GwsClientOptions {
+  /** gwsUriPrefix, e.g. https://example.com/api/v2 */
+  uriPrefix: string;
+  username?: string;
+  password?: string;
+  /** gwsProxyHost: `http://10.0.1.31` or just `10.0.1.31`. */
+  proxyHost?: string;
+  proxyPort?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** Sockets kept open to GWS; paging is sequential, so a few are plenty. */
+  connections?: number;
+  retry?: RetryPolicy;
+  /** Delay before retry number `attempt` (1 = first retry); tests pass a fast one. */
+  retryDelayMs?: (attempt: number, retryAfter: string | undefined) => number;
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+/** Reads one response body; called again from scratch when the request is retried. */
+export type BodyReader<T, R> = (body: AsyncIterable<Uint8Array>, url: string) => AsyncGenerator<T, R, undefined>;
+
+/** A status worth another try; becomes RCBS_GWS_HTTP when the attempts run out. */
+class RetryableStatus extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** Largest error body read to find a statusMessage; the rest is dropped. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+export class GwsClient {
+  readonly uriPrefix: string;
+  readonly #dispatcher: Dispatcher;
+  readonly #jar = new CookieJar();
+  readonly #authorization: string | undefined;
+  readonly #username: string | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #delay: (attempt: number, retryAfter: string | undefined) => number;
+  readonly #headersTimeout: number;
+  readonly #bodyTimeout: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #log: Logger;
+
+  constructor(options: GwsClientOptions) {
+    this.uriPrefix = checkedPrefix(options.uriPrefix);
+    this.#username = options.username;
+    if (options.username !== undefined || options.password !== undefined) {
+      const pair = `${options.username ?? ''}:${options.password ?? ''}`;
+      this.#authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+    }
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#delay = options.retryDelayMs ?? ((attempt, retryAfter) => retryDelay(this.#retry, attempt, retryAfter));
+    this.#headersTimeout = options.headersTimeoutMs ?? 30_000;
+    this.#bodyTimeout = options.bodyTimeoutMs ?? 60_000;
+    this.#signal = options.signal;
+    this.#log = options.log ?? silentLogger;
+    const connections = options.connections ?? 4;
+    const proxy = proxyUri(options.proxyHost, options.proxyPort);
+    this.#dispatcher = proxy
+      ? new ProxyAgent({ uri: proxy, proxyTunnel: false, connections, keepAliveTimeout: 30_000 })
+      : new Agent({ connections, keepAliveTimeout: 30_000 });
+  }
+
+  /** The absolute URL of an API path under gwsUriPrefix, with query parameters. */
+  url(path: string, query: Record<string, string | number> = {}): URL {
+    const url = new URL(this.uriPrefix.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`));
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value));
+    return url;
+  }
+
+  /** GETs `url` and hands the body to `read`, retrying per the policy. */
+  async *stream<T, R>(url: URL, read: BodyReader<T, R>): AsyncGenerator<T, R, undefined> {
+    const shown = displayUrl(url);
+    for (let attempt = 1; ; attempt++) {
+      let phase: 'connect' | 'body' = 'connect';
+      try {
+        const body = await this.#open(url, shown);
+        phase = 'body';
+        return yield* read(body, shown);
+      } catch (err) {
+        const aborted = this.#abortedError(shown);
+        if (aborted) throw aborted;
+        const retryAfter = err instanceof RetryableStatus ? err.retryAfter : undefined;
+        if (!this.#isRetryable(err) || attempt >= this.#retry.attempts) throw this.#finalError(err, phase, shown, attempt);
+        const waitMs = this.#delay(attempt, retryAfter);
+        this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs, reason: describe(err) });
+        if (!(await sleep(waitMs, this.#signal))) throw this.#abortedError(shown)!;
+      }
+    }
+  }
+
+  /** GETs a small JSON document (settings) and checks its statusCode. */
+  async json(url: URL): Promise<Record<string, unknown>> {
+    const reader = async function* (body: AsyncIterable<Uint8Array>, shown: string): AsyncGenerator<never, Record<string, unknown>> {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(Buffer.from(chunk));
+      const text = Buffer.concat(chunks).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw badBody(shown, `is not valid JSON (${(err as Error).message})`, text);
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badBody(shown, 'is not a JSON object', text);
+      const document = parsed as Record<string, unknown>;
+      checkStatusCode(document.statusCode, document.statusMessage, shown);
+      return document;
+    };
+    const generator = this.stream(url, reader);
+    const result = await generator.next();
+    return result.value as Record<string, unknown>;
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  async #open(url: URL, shown: string): Promise<AsyncIterable<Uint8Array>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    const cookie = this.#jar.header(url);
+    if (cookie) headers.cookie = cookie;
+    const response = await request(url, {
+      method: 'GET',
+      headers,
+      dispatcher: this.#dispatcher,
+      headersTimeout: this.#headersTimeout,
+      bodyTimeout: this.#bodyTimeout,
+      signal: this.#signal,
+    });
+    this.#jar.store(url, response.headers['set-cookie']);
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) return response.body;
+    const retryAfter = headerValue(response.headers['retry-after']);
+    if (this.#retry.statuses.includes(status)) {
+      await response.body.dump().catch(() => {});
+      throw new RetryableStatus(status, retryAfter);
+    }
+    const errorBody = await readLimited(response.body);
+    if (status === 401 || status === 403) throw this.#authError(shown, `HTTP ${status}`);
+    const message = statusMessageOf(errorBody);
+    throw new RcbsError(
+      'RCBS_GWS_HTTP',
+      `GWS answered HTTP ${status} to GET ${shown}${message ? `: ${message}` : ''}. ` +
+        (status === 404 ? 'Check gwsUriPrefix, gwsRecordingsUri and gwsSettingsUri.' : 'Check the GWS service and the request.'),
+      { url: shown, status },
+    );
+  }
+
+  #authError(shown: string, why: string): RcbsError {
+    return authError(shown, why, this.#username);
+  }
+
+  #isRetryable(err: unknown): boolean {
+    if (err instanceof RetryableStatus) return true;
+    if (err instanceof RcbsError) return err.code === 'RCBS_GWS_STATUS' && err.details.statusCode === 4;
+    return isRetryableError(this.#retry, err);
+  }
+
+  #finalError(err: unknown, phase: 'connect' | 'body', shown: string, attempts: number): RcbsError {
+    if (err instanceof RetryableStatus) {
+      return new RcbsError(
+        'RCBS_GWS_HTTP',
+        `GWS answered HTTP ${err.status} to GET ${shown} on all ${attempts} attempts; the service is overloaded or down. Try again later.`,
+        { url: shown, status: err.status, attempts },
+      );
+    }
+    if (err instanceof RcbsError) return err;
+    if (phase === 'body') {
+      return new RcbsError(
+        'RCBS_GWS_BAD_BODY',
+        `the answer of GWS to GET ${shown} broke off before its end (${describe(err)}), ${attempts} attempt(s). Check the network or proxy between rcbs and GWS.`,
+        { url: shown, attempts },
+        { cause: err },
+      );
+    }
+    return new RcbsError(
+      'RCBS_GWS_UNREACHABLE',
+      `could not reach GWS at ${shown} (${describe(err)}) after ${attempts} attempt(s). Check gwsUriPrefix, the network, and gwsProxyHost/gwsProxyPort if a proxy is needed.`,
+      { url: shown, attempts },
+      { cause: err },
+    );
+  }
+
+  #abortedError(shown: string): RcbsError | undefined {
+    if (!this.#signal?.aborted) return undefined;
+    return new RcbsError('RCBS_ABORTED', `interrupted while querying GWS (${shown})`, { url: shown });
+  }
+}
+
+/** A client configured from the run: config, credentials, logger and abort signal. */
+export function createGwsClient(context: RunContext, overrides: Partial<GwsClientOptions> = {}): GwsClient {
+  const { config, credentials } = context;
+  if (!config.gwsUriPrefix) {
+    throw new RcbsError('RCBS_CONFIG_INVALID', 'gwsUriPrefix is not set: give the GWS URL Genesys provided (e.g. https://example.com/api/v2) in config.properties.', {
+      key: 'gwsUriPrefix',
+    });
+  }
+  return new GwsClient({
+    uriPrefix: config.gwsUriPrefix,
+    username: credentials.gwsUsername,
+    password: credentials.gwsPassword,
+    proxyHost: config.gwsProxyHost,
+    proxyPort: config.gwsProxyPort,
+    signal: context.signal,
+    log: context.log,
+    ...overrides,
+  });
+}
+
+/** Maps a body's statusCode (SPEC §4) to an error; 0 or absent passes. */
+export function checkStatusCode(statusCode: unknown, statusMessage: unknown, shown: string, username?: string): void {
+  if (statusCode === undefined || statusCode === null) return;
+  const code = typeof statusCode === 'string' && /^-?\d+$/.test(statusCode.trim()) ? Number(statusCode) : statusCode;
+  if (code === 0) return;
+  const message = typeof statusMessage === 'string' && statusMessage.length > 0 ? statusMessage : undefined;
+  const suffix = message ? ` ("${message}")` : '';
+  if (code === 20) throw authError(shown, `statusCode 20, not authenticated${suffix}`, username);
+  if (code === 3 || code === 5) {
+    throw new RcbsError(
+      'RCBS_GWS_FORBIDDEN',
+      `GWS refused GET ${shown} with statusCode ${code}${suffix}: the account in GWS_USERNAME lacks permission for recordings. Ask the tenant administrator to grant it.`,
+      { url: shown, statusCode: code, statusMessage: message },
+    );
+  }
+  throw new RcbsError('RCBS_GWS_STATUS', `GWS answered GET ${shown} with statusCode ${String(code)}${suffix}.`, {
+    url: shown,
+    statusCode: code,
+    statusMessage: message,
+  });
+}
+
+export function badBody(shown: string, what: string, sample?: string): RcbsError {
+  const start = sample === undefined ? '' : ` It starts with: ${JSON.stringify(sample.slice(0, 80))}.`;
+  return new RcbsError('RCBS_GWS_BAD_BODY', `the answer of GWS to GET ${shown} ${what}.${start} Check gwsUriPrefix points at Interaction Recording Web Services.`, {
+    url: shown,
+  });
+}
+
+function authError(shown: string, why: string, username: string | undefined): RcbsError {
+  const who = username ? `the account "${username}" in GWS_USERNAME` : 'GWS_USERNAME (not set)';
+  return new RcbsError(
+    'RCBS_GWS_AUTH',
+    `GWS refused the credentials for GET ${shown} (${why}). Check ${who} and GWS_PASSWORD: the tenant administrator account, as username@customer_tenant.com.`,
+    { url: shown },
+  );
+}
+
+function checkedPrefix(prefix: string): string {
+  let url: URL;
+  try {
+    url = new URL(prefix);
+  } catch {
+    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsUriPrefix "${prefix}" is not a URL: expected e.g. https://example.com/api/v2.`, { key: 'gwsUriPrefix', value: prefix });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsUriPrefix "${displayUrl(url)}" must start with https:// or http://.`, { key: 'gwsUriPrefix' });
+  }
+  return prefix;
+}
+
+/** gwsProxyHost may come with or without a scheme (the guide shows `http://10.0.1.31`). */
+export function proxyUri(host: string | undefined, port: number | undefined): string | undefined {
+  if (!host) {
+    if (port !== undefined) {
+      throw new RcbsError('RCBS_CONFIG_INVALID', `gwsProxyPort is ${port} but gwsProxyHost is not set: set both, or neither.`, { key: 'gwsProxyHost' });
+    }
+    return undefined;
+  }
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `http://${host}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsProxyHost "${host}" is not a host name, IP address or http:// URL.`, { key: 'gwsProxyHost', value: host });
+  }
+  if (port !== undefined) url.port = String(port);
+  return url.origin;
+}
+
+/** The URL as it may be printed: no user:password. */
+export function displayUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readLimited(body: AsyncIterable<Uint8Array> & { destroy?: () => void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(Buffer.from(chunk));
+      size += chunk.byteLength;
+      if (size >= ERROR_BODY_LIMIT) break;
+    }
+  } catch {
+    // The status already says what went wrong; a broken error body adds nothing.
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function statusMessageOf(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { statusMessage?: unknown };
+    return typeof parsed.statusMessage === 'string' ? parsed.statusMessage : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof RetryableStatus) return err.message;
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,51 @@
+// Pins the `gws-recordings` component as the runner uses it: it refuses to start
+// without gwsUriPrefix (exit 2, not a crash at the first request), computes the run's
+// window with computeWindow and publishes it on the context (the runner advances
+// last_recording_endtime.txt from it), queries GWS slice by slice oldest first, and
+// works with no target store at all (pure NDJSON runs).
+import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import _ from 'highland';
+import source from '../src/sources/gws-recordings.js';
+import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { configWith, DAY_MS } from '../src/config/defaults.js';
+import type { PipelineRecord } from '../src/pipeline/types.js';
+
+t.test('without gwsUriPrefix the component fails at create with RCBS_CONFIG_INVALID', async (t) => {
+  const context = createRunContext({ config: configWith({ gwsUriPrefix: '' }) });
+  await t.rejects(Promise.resolve().then(() => source.create({}, context, newCounters())), { code: 'RCBS_CONFIG_INVALID', message: /gwsUriPrefix/ });
+});
+
+t.test('queries each slice of the computed window, oldest first, and sets context.window', async (t) => {
+  const asked: Array<[number, number]> = [];
+  const server = createServer((req, res) => {
+    const q = new URL(req.url!, 'http://x').searchParams;
+    const start = Number(q.get('startTime'));
+    asked.push([start, Number(q.get('endTime'))]);
+    res.writeHead(200).end(JSON.stringify({ statusCode: 0, recordings: [{ id: `rec-${start}` }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+
+  const maxDate = Date.UTC(2024, 0, 1); // lower bound
+  const minDate = maxDate + 2 * DAY_MS; // upper bound
+  const context = createRunContext({
+    config: configWith({ gwsUriPrefix: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, maxDate, minDate, shardBy: DAY_MS }),
+    now: minDate + 10 * DAY_MS,
+  });
+  const records = (await source.create({ pageSize: 50 }, context, newCounters()))(_<PipelineRecord>([]));
+  const out = await new Promise<PipelineRecord[]>((resolve, reject) => records.stopOnError(reject).toArray(resolve));
+
+  t.ok(context.window, 'the window is published on the context');
+  t.equal(context.window!.start, maxDate);
+  t.equal(context.window!.end, minDate);
+  t.same(asked, context.window!.slices.map((s) => [s.start, s.end]), 'one query per slice, in order');
+  t.same(asked, [
+    [maxDate, maxDate + DAY_MS],
+    [maxDate + DAY_MS, minDate],
+  ]);
+  t.same(out.map((r) => r.recording.id), [`rec-${maxDate}`, `rec-${maxDate + DAY_MS}`]);
+  t.equal(out[0]!.status, 'pending');
+  t.equal(context.totals.recordings, 2);
+});
