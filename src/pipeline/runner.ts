@@ -14,7 +14,7 @@ import { RcbsError, toRcbsError } from '../errors.js';
 import { toReadable } from './streams.js';
 import { newCounters } from './context.js';
 import type { ResolvedStep } from './loader.js';
-import type { PipelineRecord, RecordFn, RecordStream, RunContext } from './types.js';
+import { settleStatus, type PipelineRecord, type RecordFn, type RecordStream, type RunContext } from './types.js';
 
 export interface RunOutcome {
   /** 0 all done, 1 finished with failures, 130 interrupted. */
@@ -35,11 +35,13 @@ export interface RunOptions {
   storeOpened?: () => boolean;
 }
 
-/** A unique counter name per step: the component name, numbered when it repeats. */
+/** A unique counter name per step: the component name, with its kind or position when it repeats. */
 function counterName(steps: ResolvedStep[], index: number): string {
-  const name = steps[index]!.component.name;
-  const same = steps.filter((s) => s.component.name === name);
-  return same.length === 1 ? name : `${name}#${steps.slice(0, index + 1).filter((s) => s.component.name === name).length}`;
+  const { name } = steps[index]!.component;
+  const kind = steps[index]!.kind;
+  if (steps.filter((s) => s.component.name === name).length === 1) return name;
+  const sameKind = steps.filter((s) => s.component.name === name && s.kind === kind);
+  return sameKind.length === 1 ? `${name} (${kind})` : `${name} (${kind} ${sameKind.indexOf(steps[index]!) + 1})`;
 }
 
 export async function runPipeline(steps: ResolvedStep[], context: RunContext, options: RunOptions = {}): Promise<RunOutcome> {
@@ -93,7 +95,8 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
       new Writable({
         objectMode: true,
         highWaterMark: 1,
-        write(_record: PipelineRecord, _enc, done) {
+        write(record: PipelineRecord, _enc, done) {
+          settleStatus(record);
           records++;
           done();
         },

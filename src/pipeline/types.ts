@@ -37,8 +37,10 @@ export interface PipelineRecord {
   media: MediaOutcome[];
   /** Folder relative to targetDir, set once the store has computed a safe path. */
   dir?: string;
-  /** Set by json-writer: path of the written JSON relative to targetDir. */
+  /** Set by json-writer: path of the JSON relative to targetDir. */
   json?: string;
+  /** Set by json-writer when it (re)wrote the JSON in this run. */
+  written?: boolean;
   errors: Array<{ component: string; code: string; message: string }>;
 }
 
@@ -108,4 +110,15 @@ export function defineComponent<O>(def: ComponentDef<O>): ComponentDef<O> {
 /** A new record as a source emits it. */
 export function newRecord(recording: Recording): PipelineRecord {
   return { recording, status: 'pending', media: [], errors: [] };
+}
+
+/** The overall outcome once a record has been through its sinks: failed if anything
+ * failed, skipped if every media file was already there and nothing was written, else done. */
+export function settleStatus(record: PipelineRecord): RecordStatus {
+  if (record.status === 'pending') {
+    if (record.errors.length > 0 || record.media.some((m) => m.status === 'failed')) record.status = 'failed';
+    else if (record.media.length > 0 && record.media.every((m) => m.status === 'skipped') && !record.written) record.status = 'skipped';
+    else record.status = 'done';
+  }
+  return record.status;
 }

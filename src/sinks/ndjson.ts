@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import _ from 'highland';
-import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
+import { defineComponent, settleStatus, type PipelineRecord } from '../pipeline/types.js';
 
 interface Options {
   /** File to write; `-` or absent means stdout. */
@@ -14,7 +14,8 @@ interface Options {
 
 /** What a record looks like on the wire: the recording and its outcome. */
 export function recordLine(record: PipelineRecord): string {
-  const { recording, status, media, dir, json, errors } = record;
+  const status = settleStatus(record);
+  const { recording, media, dir, json, errors } = record;
   return JSON.stringify({ recording, status, media, dir, json, errors: errors.length ? errors : undefined }) + '\n';
 }
 
