@@ -9,6 +9,7 @@ import { isRcbsError, toRcbsError } from './errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.js';
 import { listPipelines, readPipeline } from './pipeline/loader.js';
 import { preparePipeline, runCommand, type RunCommandOptions } from './commands/run.js';
+import { FIND_HELP } from './commands/find.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -121,6 +122,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--id <id>', 'recording id')
     .option('--media-type <type>', 'media MIME type, e.g. audio/mp3')
     .option('--text <text>', 'any text anywhere in the metadata')
+    .addHelpText('after', FIND_HELP)
     .action(async (opts: Record<string, string | string[] | undefined>, command: Command) => {
       const log = loggerFor(command);
       let targetDir = opts.target as string | undefined;

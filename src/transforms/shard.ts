@@ -1,0 +1,73 @@
+// Transform `shard`: with N instances sharing the load (SPEC §3), each keeps only
+// the recordings whose key hashes to its own id, so together they fetch every
+// recording exactly once. The hash is FNV-1a 32-bit (src/shard-hash.ts, with
+// test vectors); the instance comes from rcbsInstanceId/totalRcbsInstances or the
+// engine's environment (src/config/instance.ts). No instance set: all pass.
+//
+// The key is the recording id, so all media of a recording stay together. A
+// screen recording carries `callRecordingId`, the id of its call: it is hashed
+// on that instead, so one instance holds the whole interaction (call audio and
+// its screens), which is what an operator searching a backup expects. Option
+// `followCall: false` hashes every recording on its own id.
+
+import _ from 'highland';
+import { resolveInstance } from '../config/instance.js';
+import { recordingId } from '../recording.js';
+import { shardOf } from '../shard-hash.js';
+import { defineComponent, type PipelineRecord, type Recording } from '../pipeline/types.js';
+
+interface Options {
+  /** Hash a screen recording on its callRecordingId (default true). */
+  followCall?: boolean;
+}
+
+/** The string an instance is chosen by (see the header). A recording without any id
+ * hashes as "" so exactly one instance sees it (and validate reports it once). */
+export function shardKey(recording: Recording, followCall = true): string {
+  const call = recording.callRecordingId;
+  if (followCall && typeof call === 'string' && call.length > 0) return call;
+  return recordingId(recording) ?? '';
+}
+
+export default defineComponent<Options>({
+  kind: 'transform',
+  name: 'shard',
+  description: 'Keeps the recordings this instance owns: FNV-1a(recording id) mod totalRcbsInstances == rcbsInstanceId.',
+  options: {
+    type: 'object',
+    properties: {
+      followCall: { type: 'boolean', description: 'hash screen recordings on their callRecordingId so they stay with their call (default true)' },
+    },
+    additionalProperties: false,
+  },
+  create(options, context, self) {
+    // Throws RCBS_CONFIG_INVALID when half set or id >= total: never a silent "keep all".
+    const instance = resolveInstance(context.config, context.env);
+    if (instance === undefined) {
+      context.log.debug('shard: no instance id set, keeping every recording');
+      return (records) => records;
+    }
+    const { id, total } = instance;
+    const followCall = options.followCall ?? true;
+    context.log.info(`shard: this is instance ${id} of ${total} (from ${instance.source}); keeping recordings with FNV-1a(id) mod ${total} == ${id}`);
+
+    return (records) =>
+      records.consume<PipelineRecord>((err, record, push, next) => {
+        if (err) {
+          push(err);
+          next();
+        } else if (_.isNil(record)) {
+          push(null, _.nil);
+        } else {
+          if (shardOf(shardKey(record.recording, followCall), total) === id) {
+            push(null, record);
+          } else {
+            // Another instance's recording: not an error, not a failure.
+            self.dropped++;
+            context.totals.dropped++;
+          }
+          next();
+        }
+      });
+  },
+});
