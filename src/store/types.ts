@@ -45,10 +45,17 @@ export interface AtomicWriteHandle {
   /** The temp file path (same folder as the final path). */
   readonly tempPath: string;
   readonly finalPath: string;
-  /** fsync + rename to the final name. */
+  /** Bytes already in the temp file: 0 for a new write, the partial size when resumed. */
+  readonly resumedBytes: number;
+  /** fsync + rename to the final name. Close your own write stream on tempPath first. */
   commit(): Promise<void>;
   /** Removes the temp file (idempotent). */
   abort(): Promise<void>;
+}
+
+export interface AtomicWriteOptions {
+  /** Absolute tempPath of a partial file from findPartial, to append to it. */
+  resumeFrom?: string;
 }
 
 export interface Store {
@@ -75,8 +82,15 @@ export interface Store {
 
   /** Writes a whole small file atomically (temp, fsync, rename, fsync dir). */
   writeFileAtomic(relPath: string, data: string | Uint8Array, mode?: number): Promise<void>;
-  /** Opens a temp file beside relPath for streaming writes; commit() renames it. */
-  createAtomicWrite(relPath: string, mode?: number): Promise<AtomicWriteHandle>;
+  /** Opens a temp file beside relPath for streaming writes; commit() renames it.
+   * The temp file exists (empty) on return: open it for append ('a').
+   * With `resumeFrom` (a tempPath from findPartial), reopens that partial file
+   * instead, keeping its bytes (resumedBytes). Other leftover temp files of the
+   * same final file are removed. */
+  createAtomicWrite(relPath: string, mode?: number, options?: AtomicWriteOptions): Promise<AtomicWriteHandle>;
+  /** The largest temp file a crashed or interrupted run left for relPath, to resume
+   * it (pass tempPath as resumeFrom). Its bytes are unverified: check them. */
+  findPartial(relPath: string): Promise<{ tempPath: string; size: number } | undefined>;
 
   quarantine(entry: QuarantineEntry): Promise<void>;
 

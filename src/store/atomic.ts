@@ -1,0 +1,190 @@
+// Atomic file writes (SPEC §5): data goes to `.<final>.<random>.part` in the
+// final file's own folder (same file system, so rename is atomic; the leading
+// dot and `.part` keep it out of `*.bin`/`*.json` globs), is fsynced, renamed
+// over the final name, and the folder is fsynced so the rename survives a power
+// cut. A crash leaves at most a temp file, never a half file under a final name.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { AtomicWriteHandle } from './types.js';
+import { storeIoError } from './fs-errors.js';
+
+const TEMP_SUFFIX = '.part';
+
+export function tempPrefix(finalPath: string): string {
+  return '.' + path.basename(finalPath) + '.';
+}
+
+/** True when `name` is a temp file of the final file `finalName` (random part: hex). */
+export function isTempOf(name: string, finalName: string): boolean {
+  const prefix = '.' + finalName + '.';
+  return name.startsWith(prefix) && name.endsWith(TEMP_SUFFIX) && /^[0-9a-f]+$/.test(name.slice(prefix.length, -TEMP_SUFFIX.length));
+}
+
+export function newTempPath(finalPath: string): string {
+  return path.join(path.dirname(finalPath), tempPrefix(finalPath) + randomBytes(6).toString('hex') + TEMP_SUFFIX);
+}
+
+/** fsync a folder so a rename in it is durable. Windows cannot open folders: skipped there. */
+export async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some file systems (network shares) refuse fsync on a folder; the rename itself is done.
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The temp files of this store: those being written in this process (`active`,
+ * never removed) and those left by a crashed run (`leftovers`, listed once per
+ * folder, so writing many files into one folder does not list it again each time).
+ */
+export class TempFiles {
+  readonly active = new Set<string>();
+  readonly #leftovers = new Map<string, Set<string>>();
+
+  async #listed(dir: string): Promise<Set<string>> {
+    let names = this.#leftovers.get(dir);
+    if (names) return names;
+    names = new Set();
+    try {
+      for (const name of await readdir(dir)) if (name.startsWith('.') && name.endsWith(TEMP_SUFFIX)) names.add(name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeIoError('list', dir, err);
+    }
+    this.#leftovers.set(dir, names);
+    return names;
+  }
+
+  /** Leftover temp files of `finalPath`, largest first. */
+  async leftoversOf(finalPath: string): Promise<Array<{ tempPath: string; size: number }>> {
+    const dir = path.dirname(finalPath);
+    const finalName = path.basename(finalPath);
+    const found: Array<{ tempPath: string; size: number }> = [];
+    for (const name of await this.#listed(dir)) {
+      if (!isTempOf(name, finalName)) continue;
+      const tempPath = path.join(dir, name);
+      if (this.active.has(tempPath)) continue;
+      const size = await stat(tempPath).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
+      if (size !== undefined) found.push({ tempPath, size });
+      else this.forget(tempPath);
+    }
+    return found.sort((a, b) => b.size - a.size);
+  }
+
+  /** Takes a leftover over for this process (resume). */
+  claim(tempPath: string): void {
+    this.forget(tempPath);
+    this.active.add(tempPath);
+  }
+
+  forget(tempPath: string): void {
+    this.#leftovers.get(path.dirname(tempPath))?.delete(path.basename(tempPath));
+  }
+
+  /** Removes leftovers of `finalPath`: once it is written again they are of no more use. */
+  async removeLeftovers(finalPath: string): Promise<void> {
+    for (const { tempPath } of await this.leftoversOf(finalPath)) {
+      await unlink(tempPath).catch(() => {});
+      this.forget(tempPath);
+    }
+  }
+}
+
+export interface AtomicWriterOptions {
+  mode?: number;
+  /** An existing temp file of the same final file to append to (resume). */
+  resumeFrom?: string;
+  temps: TempFiles;
+}
+
+export async function createAtomicWriter(finalPath: string, options: AtomicWriterOptions): Promise<AtomicWriteHandle> {
+  const dir = path.dirname(finalPath);
+  let tempPath: string | undefined;
+  let resumedBytes = 0;
+  try {
+    await mkdir(dir, { recursive: true });
+    if (options.resumeFrom !== undefined) {
+      tempPath = path.resolve(options.resumeFrom);
+      if (path.dirname(tempPath) !== dir || !isTempOf(path.basename(tempPath), path.basename(finalPath))) {
+        throw new Error(`${options.resumeFrom} is not a temp file of ${finalPath}`);
+      }
+      if (options.temps.active.has(tempPath)) throw new Error(`${tempPath} is already being written`);
+      resumedBytes = (await stat(tempPath)).size;
+      options.temps.claim(tempPath);
+    } else {
+      tempPath = newTempPath(finalPath);
+      // Create it now (exclusive, with its mode) so the writer can open it for append.
+      const handle = await open(tempPath, 'wx', options.mode ?? 0o644);
+      await handle.close();
+      options.temps.active.add(tempPath);
+    }
+    // Other temp files left by a crashed run for the same final file are of no more use.
+    await options.temps.removeLeftovers(finalPath);
+  } catch (err) {
+    // A temp file we created must not outlive the failure; a resumed one is kept for later.
+    if (tempPath !== undefined && options.temps.active.delete(tempPath) && options.resumeFrom === undefined) {
+      await unlink(tempPath).catch(() => {});
+    }
+    throw storeIoError('prepare a temp file for', finalPath, err);
+  }
+
+  let settled = false;
+  const handle: AtomicWriteHandle = {
+    tempPath,
+    finalPath,
+    resumedBytes,
+    async commit() {
+      if (settled) throw storeIoError('commit', finalPath, new Error('the write was already committed or aborted'));
+      try {
+        await fsyncFile(tempPath);
+        await rename(tempPath, finalPath);
+        settled = true;
+        options.temps.active.delete(tempPath);
+        await fsyncDir(dir);
+      } catch (err) {
+        throw storeIoError('commit', finalPath, err);
+      }
+    },
+    async abort() {
+      if (settled) return;
+      settled = true;
+      options.temps.active.delete(tempPath);
+      await unlink(tempPath).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw storeIoError('remove', tempPath, err);
+      });
+    },
+  };
+  return handle;
+}
+
+export async function writeAtomic(finalPath: string, data: string | Uint8Array, options: AtomicWriterOptions): Promise<void> {
+  const writer = await createAtomicWriter(finalPath, options);
+  try {
+    const handle = await open(writer.tempPath, 'r+');
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+    await writer.commit();
+  } catch (err) {
+    await writer.abort().catch(() => {});
+    throw storeIoError('write', finalPath, err);
+  }
+}

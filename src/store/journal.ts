@@ -1,0 +1,158 @@
+// An append-only NDJSON file in .rcbs/ (index, recordings, quarantine): read line
+// by line at open, appended with fsync before the caller counts its work as done.
+//
+// Crash rules: a record is written as one `line\n` in a single write, so a crash
+// can leave only the LAST line torn. A torn last line (no newline) is ignored
+// with a warning and cut off at open, so the next append starts on a clean line;
+// a garbled line in the middle (disk trouble, a hand edit) is skipped with a
+// warning. Neither is fatal: losing one index line only means one file is
+// fetched again.
+//
+// Appends are group-committed: lines that arrive while a write+fsync is running
+// go out together in the next one, so many concurrent transfers share fsyncs.
+
+import { createReadStream } from 'node:fs';
+import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import { storeIoError } from './fs-errors.js';
+
+export interface JournalLine {
+  /** 1-based line number, for warnings. */
+  number: number;
+  text: string;
+  /** Length in bytes, without the newline. */
+  bytes: number;
+  /** False for a last line without its newline: the torn tail of a crashed append. */
+  complete: boolean;
+}
+
+/** Streams the lines of a file (flat memory for a big index). Missing file: no lines.
+ * Split on bytes, not characters, so byte counts stay exact even for invalid UTF-8. */
+export async function* journalLines(file: string): AsyncGenerator<JournalLine> {
+  let rest = Buffer.alloc(0);
+  let number = 0;
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      let buf = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+      let nl: number;
+      while ((nl = buf.indexOf(0x0a)) !== -1) {
+        yield { number: ++number, text: buf.subarray(0, nl).toString('utf8'), bytes: nl, complete: true };
+        buf = buf.subarray(nl + 1);
+      }
+      rest = Buffer.from(buf);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw storeIoError('read', file, err);
+  }
+  if (rest.length > 0) yield { number: ++number, text: rest.toString('utf8'), bytes: rest.length, complete: false };
+}
+
+/**
+ * Reads every valid entry of a journal. `parse` returns the entry or undefined
+ * when the line is not one. Returns the byte length of the complete lines, so a
+ * writer can cut a torn tail off.
+ */
+export interface JournalRepair {
+  /** Bytes of complete lines. */
+  goodBytes: number;
+  /** Bytes of a last line without its newline (0 when the file ends cleanly). */
+  tornBytes: number;
+  /** The torn last line when it still parsed: written again on a clean line. */
+  keptTail?: string;
+}
+
+export async function loadJournal<T>(file: string, parse: (value: unknown) => T | undefined, log: Logger, onEntry: (entry: T) => void): Promise<JournalRepair> {
+  let goodBytes = 0;
+  let tornBytes = 0;
+  let keptTail: string | undefined;
+  for await (const line of journalLines(file)) {
+    const bytes = line.bytes;
+    let entry: T | undefined;
+    try {
+      entry = line.text.trim() === '' ? undefined : parse(JSON.parse(line.text));
+    } catch {
+      entry = undefined;
+    }
+    if (!line.complete) {
+      // A complete JSON object that only lacks its newline is still kept: the
+      // append wrote everything but the last byte. It is rewritten on open.
+      tornBytes = bytes;
+      if (entry !== undefined) {
+        keptTail = line.text;
+        onEntry(entry);
+      } else log.warn('ignoring a torn last line (an append cut by a crash); it is removed', { file, line: line.number, bytes });
+      continue;
+    }
+    goodBytes += bytes + 1;
+    if (entry !== undefined) onEntry(entry);
+    else if (line.text.trim() !== '') log.warn('skipping a garbled line in the state file', { file, line: line.number, text: line.text.slice(0, 120) });
+  }
+  return { goodBytes, tornBytes, keptTail };
+}
+
+export class Journal {
+  readonly file: string;
+  #handle: FileHandle | undefined;
+  #pending: Array<{ text: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  #flushing: Promise<void> | undefined;
+  /** A write failed part-way (disk full): start the next one on a fresh line so
+   * the fragment stays a lone garbled line instead of spoiling the next entry. */
+  #torn = false;
+
+  private constructor(file: string, handle: FileHandle) {
+    this.file = file;
+    this.#handle = handle;
+  }
+
+  /** Opens for appending; a torn tail (from loadJournal) is cut off first, keeping a parsed one. */
+  static async open(file: string, repair: JournalRepair): Promise<Journal> {
+    try {
+      if (repair.tornBytes > 0) {
+        const size = (await stat(file)).size;
+        if (size === repair.goodBytes + repair.tornBytes) await truncate(file, repair.goodBytes);
+      }
+      const handle = await open(file, 'a', 0o600);
+      const journal = new Journal(file, handle);
+      if (repair.keptTail !== undefined) await journal.append(repair.keptTail);
+      return journal;
+    } catch (err) {
+      throw storeIoError('open', file, err);
+    }
+  }
+
+  /** Appends one entry; resolves once it is on disk (fsynced). */
+  append(entry: unknown): Promise<void> {
+    const text = typeof entry === 'string' ? entry : JSON.stringify(entry);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ text: text + '\n', resolve, reject });
+      this.#flushing ??= this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      try {
+        if (!this.#handle) throw new Error('the state file is closed');
+        await this.#handle.write((this.#torn ? '\n' : '') + batch.map((p) => p.text).join(''));
+        this.#torn = false;
+        await this.#handle.datasync();
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        this.#torn = true;
+        const error = storeIoError('append to', this.file, err);
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.#flushing = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#flushing;
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+}
