@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Peak RSS of the s3-download sink fetching one 1 GiB object from a local
+# @20minutes/s3rver (bench/DOWNLOAD-RESULTS.md). Target: under 150 MB.
+# Usage: bench/download-1gib.sh [workdir]   (needs ~3 GiB free; apt-get install -y time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="${1:-$(mktemp -d)}"
+mkdir -p "$work"
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+# Compiled first: running through a TypeScript loader would add ~240 MB of compiler to the figure.
+# The output sits under node_modules/.cache so the compiled files still resolve node_modules.
+out=node_modules/.cache/rcbs-bench
+npx tsc -p tsconfig.json --noEmit false --outDir "$out" >/dev/null || true
+test -f "$out/bench/download-1gib.js" || { echo "tsc produced no $out/bench/download-1gib.js" >&2; exit 1; }
+ts=(node "$out/bench/download-1gib.js")
+
+"${ts[@]}" serve "$work" > "$work/serve.out" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+until grep -q '^READY' "$work/serve.out" 2>/dev/null; do
+  kill -0 "$server" || { echo "s3rver failed to start" >&2; exit 1; }
+  sleep 1
+done
+port=$(awk '/^READY/ {print $2}' "$work/serve.out")
+
+/usr/bin/time -v "${ts[@]}" download "$port" "$work/backup" 2> "$work/time.txt"
+grep -E 'Maximum resident set size|Elapsed \(wall clock\)' "$work/time.txt"
+cmp "$work/object.bin" "$work/backup/Bench/2024/03/05/10/bench-1gib.bin" && echo "byte-identical: yes"

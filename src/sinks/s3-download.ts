@@ -1,0 +1,223 @@
+// Sink `s3-download`: streams each wanted media file from S3 to
+// <targetDir>/<tenant>/<folder>/<mediaId>.bin (SPEC §5). Each file goes to a temp
+// file beside its final name, is checked against the S3 object (length, ETag MD5 or
+// object checksum), fsynced, renamed by the store and recorded in the index; a
+// failed file is that media's coded failure and the rest go on. `concurrency`
+// transfers are in flight across records (downloadMode single = 1, multithread =
+// numThreads), and no more than twice that many records are pulled ahead.
+//
+// On abort (Ctrl-C) no new transfer starts, in-flight ones are cancelled and their
+// temp files removed: an interrupted run leaves no partial file behind, and the next
+// run fetches those media again (dedupe only skips what the index says is complete).
+// A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
+// resumes them with a Range request and accepts the result only if the whole file
+// matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
+
+import _ from 'highland';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RcbsError, toRcbsError } from '../errors.js';
+import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
+import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
+import type { Store } from '../store/types.js';
+import { checkCredentials, createS3Client } from '../s3/client.js';
+import { objectUrl } from '../s3/failure.js';
+import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
+import { downloadObject, type TransferRequest } from '../s3/transfer.js';
+import { TransferSlots } from '../s3/transfer-slots.js';
+
+interface Options {
+  /** Transfers in flight; overrides downloadMode/numThreads. */
+  concurrency?: number;
+}
+
+const COMPONENT = 's3-download';
+
+/** Progress is reported in batches: a 1 GiB file must not make a million progress calls. */
+const PROGRESS_BYTES = 1 << 20;
+const PROGRESS_MS = 200;
+
+function progressReporter(context: RunContext): { add(bytes: number): void; flush(): void } {
+  let pending = 0;
+  let last = Date.now();
+  const flush = () => {
+    if (pending > 0) context.progress({ bytes: pending });
+    pending = 0;
+    last = Date.now();
+  };
+  return {
+    add(bytes) {
+      pending += bytes;
+      if (pending >= PROGRESS_BYTES || Date.now() - last >= PROGRESS_MS) flush();
+    },
+    flush,
+  };
+}
+
+/** Test seams: retry delays and socket timeouts. Not part of the pipeline options. */
+export interface S3DownloadInternals {
+  delayMs?: TransferRequest['delayMs'];
+  socketTimeoutMs?: number;
+}
+
+export async function createS3Download(options: Options, context: RunContext, self: Counters, internals: S3DownloadInternals = {}) {
+  const { config, log, signal } = context;
+  const concurrency = options.concurrency ?? (config.downloadMode === 'single' ? 1 : config.numThreads);
+
+  if (config.metadataOnly) {
+    log.info('metadataOnly=true: s3-download passes records through without downloading media');
+    return (records: Highland.Stream<PipelineRecord>) => records;
+  }
+  checkKeyTemplate(config.s3KeyTemplate);
+  const location: S3Location = await resolveS3Location(context);
+  let client: S3Client | undefined;
+  if (!context.dryRun) {
+    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs });
+    await checkCredentials(client);
+  }
+  const slots = new TransferSlots(concurrency);
+  const progress = progressReporter(context);
+
+  const failMedia = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
+    const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
+    const id = recordingId(record.recording);
+    media.status = 'failed';
+    media.error = { code: error.code, message: error.message };
+    record.status = 'failed';
+    record.errors.push({ component: COMPONENT, code: error.code, message: error.message });
+    context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: error.code, message: error.message });
+    context.totals.failed++;
+    self.failed++;
+    log.error('media file not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+  };
+
+  const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
+    await slots.run(async () => {
+      // Queued work started after Ctrl-C is not started at all.
+      if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
+      // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
+      const partial = await store.findPartial(relPath);
+      const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
+      try {
+        const result = await downloadObject({
+          client: client!,
+          bucket: location.bucket,
+          key,
+          tempPath: write.tempPath,
+          signal,
+          log,
+          onBytes: progress.add,
+          resumeFrom: write.resumedBytes,
+          ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
+        });
+        await write.commit();
+        await store.recordMedia({
+          recordingId: recordingId(record.recording) ?? '',
+          mediaId: media.mediaId,
+          path: relPath,
+          size: result.bytes,
+          md5: result.md5,
+          ...(result.etag !== undefined ? { etag: result.etag } : {}),
+          completedAt: Date.now(),
+        });
+        media.status = 'downloaded';
+        media.path = relPath;
+        media.bytes = result.bytes;
+        context.totals.downloaded++;
+        context.totals.bytes += result.bytes;
+        progress.flush();
+        context.progress({ files: 1 });
+        log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
+      } catch (err) {
+        // Never a final name for unverified bytes: the temp file goes.
+        await write.abort();
+        throw err;
+      }
+    });
+  };
+
+  /** Resolves with the record to pass on, or undefined when it went to quarantine. */
+  const processRecord = async (record: PipelineRecord): Promise<PipelineRecord | undefined> => {
+    if (record.status === 'failed') return record;
+    if (record.media.length === 0) {
+      for (const file of mediaFilesOf(record.recording)) {
+        const mediaId = mediaIdOf(file);
+        if (mediaId) record.media.push({ mediaId, ...(typeof file.type === 'string' ? { type: file.type } : {}), status: 'pending' });
+      }
+    }
+    const pending = record.media.filter((m) => m.status === 'pending');
+    if (pending.length === 0) return record;
+
+    const files = mediaFilesOf(record.recording);
+    const keys = new Map<MediaOutcome, string>();
+    for (const media of pending) {
+      const file = files.find((f) => mediaIdOf(f) === media.mediaId) ?? {};
+      try {
+        keys.set(media, mediaKey(config.s3KeyTemplate, location, file, media.mediaId, record.recording));
+      } catch (err) {
+        failMedia(record, media, err);
+      }
+    }
+
+    if (context.dryRun) {
+      for (const [media, key] of keys) {
+        media.status = 'planned';
+        log.info('would download', { recordingId: recordingId(record.recording), mediaId: media.mediaId, object: objectUrl({ bucket: location.bucket, key }) });
+      }
+      return record;
+    }
+
+    const store = await context.store();
+    let dir: string;
+    const paths = new Map<MediaOutcome, string>();
+    try {
+      if (!recordingId(record.recording)) throw new RcbsError('RCBS_RECORD_INVALID', 'the recording has no id');
+      dir = store.recordingDir(record.recording);
+      for (const media of keys.keys()) paths.set(media, `${dir}/${store.mediaFileName(media.mediaId)}`);
+    } catch (err) {
+      const error = toRcbsError(err);
+      if (error.code !== 'RCBS_UNSAFE_NAME' && error.code !== 'RCBS_RECORD_INVALID') throw error;
+      await store.quarantine({ reason: error.message, code: error.code, recording: record.recording });
+      context.totals.quarantined++;
+      self.dropped++;
+      log.warn('recording quarantined', { recordingId: recordingId(record.recording), code: error.code, reason: error.message });
+      return undefined;
+    }
+    record.dir ??= dir;
+    await Promise.all(
+      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => failMedia(record, media, err))),
+    );
+    return record;
+  };
+
+  return (records: Highland.Stream<PipelineRecord>) =>
+    records
+      // After an abort, no new record is taken; in-flight ones finish as failed (RCBS_ABORTED).
+      .consume<PipelineRecord>((err, record, push, next) => {
+        if (err) {
+          push(err);
+          next();
+        } else if (_.isNil(record) || signal.aborted) {
+          push(null, _.nil);
+        } else {
+          push(null, record);
+          next();
+        }
+      })
+      .map((record) => _(processRecord(record)))
+      .mergeWithLimit(Math.max(2, 2 * concurrency))
+      .filter((record): record is PipelineRecord => record !== undefined);
+}
+
+export default defineComponent<Options>({
+  kind: 'sink',
+  name: COMPONENT,
+  description: 'Streams each wanted media file from S3 to the backup folder, checked against the object and renamed atomically.',
+  options: {
+    type: 'object',
+    properties: {
+      concurrency: { type: 'integer', minimum: 1, description: 'transfers in flight at once; default numThreads (multithread) or 1 (single)' },
+    },
+    additionalProperties: false,
+  },
+  create: (options, context, self) => createS3Download(options, context, self),
+});
