@@ -1,9 +1,9 @@
 // Packaged defaults: the lowest layer of SPEC §3's precedence.
 
+import { DAY_MS, HOUR_MS } from './duration.js';
 import type { RcbsConfig } from './types.js';
 
-export const DAY_MS = 86_400_000;
-export const HOUR_MS = 3_600_000;
+export { DAY_MS, HOUR_MS };
 
 export const DEFAULT_CONFIG: Readonly<RcbsConfig> = Object.freeze({
   gwsUriPrefix: '',
