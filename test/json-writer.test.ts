@@ -106,18 +106,19 @@ t.test('unsafe ids are quarantined and dropped; the run goes on', async (t) => {
     withMedia(received(['m1'], { id: 'CON' })),
     withMedia(received(['m1'], { id: undefined })),
     withMedia(received(['m1'], { startTime: 'not a time' })),
-    withMedia(received(['m1'], { id: '../../escape' })), // safe once encoded: written inside
+    withMedia(received(['m1'], { id: '../../escape' })), // a traversal attempt: quarantined
     withMedia(received(['m1'])),
   ];
   const { out, context, self } = await run(dir, records);
-  t.equal(out.length, 2);
-  t.equal(context.totals.quarantined, 4);
-  t.equal(self.dropped, 4);
+  t.equal(out.length, 1);
+  t.equal(context.totals.quarantined, 5);
+  t.equal(self.dropped, 5);
   const quarantined = readFileSync(path.join(dir, '.rcbs', 'quarantine.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  t.equal(quarantined.length, 4);
+  t.equal(quarantined.length, 5);
   for (const q of quarantined) t.match(q, { code: 'RCBS_UNSAFE_NAME', reason: String, recording: Object, quarantinedAt: String });
   t.same(quarantined[0].recording, records[0]!.recording, 'the recording is kept as received');
-  t.equal(out[0]!.json, 'Tenant1/2015/09/01/16/%2E.%2F..%2Fescape.json');
+  t.match(quarantined[4].reason, /path separator/);
+  t.equal(out[0]!.json, `Tenant1/2015/09/01/16/${records[5]!.recording.id}.json`);
   t.same(readdirSync(root), ['target'], 'nothing outside targetDir');
 });
 

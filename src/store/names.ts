@@ -10,7 +10,10 @@
 //   dot files), collides with our `.<final>.<random>.part` temp files, or is `..`
 //   plus something; a trailing dot is encoded because Windows drops it.
 // - Refused (RCBS_UNSAFE_NAME, the record goes to quarantine): a missing or empty
-//   name, a name made only of dots, and the reserved Windows device names (CON,
+//   name, a name made only of dots, a name holding a path separator (`/`, `\`) or a
+//   control character (NUL included) — such a name is an attempt at traversal or
+//   corrupt data, not a name to file under an encoded spelling (SPEC §5) — and
+//   the reserved Windows device names (CON,
 //   PRN, AUX, NUL, COM0-9, LPT0-9), also with an extension (`nul.txt`).
 // - An encoded name longer than MAX_NAME_BYTES is cut and ends in `~` plus 16 hex
 //   digits of the SHA-256 of the original name. `~` is always encoded otherwise,
@@ -41,6 +44,9 @@ export function safeName(value: unknown, kind: NameKind): string {
   }
   if (/^\.+$/.test(value)) {
     throw new RcbsError('RCBS_UNSAFE_NAME', `the ${kind} ${JSON.stringify(value)} is only dots and cannot be a file name`, { kind, value });
+  }
+  if (/[/\\\u0000-\u001f\u007f]/.test(value)) {
+    throw new RcbsError('RCBS_UNSAFE_NAME', `the ${kind} ${JSON.stringify(value)} holds a path separator or a control character and cannot be a file name`, { kind, value });
   }
   const base = value.split('.')[0]!;
   if (RESERVED.test(base.trimEnd())) {
