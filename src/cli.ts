@@ -7,8 +7,7 @@ import process from 'node:process';
 import { Command, CommanderError, Option } from 'commander';
 import { isRcbsError, toRcbsError } from './errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.js';
-import { listPipelines, readPipeline } from './pipeline/loader.js';
-import { preparePipeline, runCommand, type RunCommandOptions } from './commands/run.js';
+import type { RunCommandOptions } from './commands/run.js';
 import { FIND_HELP } from './commands/find.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -62,6 +61,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--ndjson', 'write each record that reaches the end, with its outcome, as one JSON line to stdout')
     .option('--progress', 'show the progress line even when stderr is not a terminal')
     .action(async (pipeline: string, opts: RunCommandOptions, command: Command) => {
+      const { runCommand } = await import('./commands/run.js');
       setExitCode(await runCommand(pipeline, opts, io(command)));
     });
 
@@ -70,6 +70,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .description('list the named pipelines with their descriptions')
     .option('--pipelines <dir>', 'folder with your own pipeline files', './pipelines')
     .action(async (opts: { pipelines?: string }) => {
+      const { listPipelines } = await import('./pipeline/loader.js');
       for (const p of await listPipelines(opts.pipelines)) {
         process.stdout.write(`${p.name.padEnd(18)} ${p.description}${p.packaged ? '' : `  (${p.path})`}\n`);
       }
@@ -80,7 +81,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .description('check a pipeline file and its config against the schemas; exit 0 or a list of every problem')
     .action(async (pipeline: string, opts: RunCommandOptions, command: Command) => {
       const log = loggerFor(command);
-      await readPipeline(pipeline, opts.pipelines); // a clear "not found" before config problems
+      const { preparePipeline } = await import('./commands/run.js');
       const prepared = await preparePipeline(pipeline, opts, process.env);
       for (const warning of prepared.warnings) log.warn(warning);
       process.stdout.write(`${prepared.loaded.path}: valid (${prepared.steps.map((s) => s.component.name).join(' → ')})\n`);
@@ -104,6 +105,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--target <dir>', 'the backup folder (default: targetDir from the config)')
     .action(async (opts: RunCommandOptions & { key: string[]; target?: string }, command: Command) => {
       const presets = [...(opts.target ? [`targetDir=${opts.target}`] : []), ...(opts.key.length ? [`decryptKey=${opts.key.join(',')}`] : [])];
+      const { runCommand } = await import('./commands/run.js');
       setExitCode(await runCommand('verify', { ...opts, presets }, io(command)));
     });
 

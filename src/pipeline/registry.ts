@@ -12,6 +12,7 @@ import dedupe from '../transforms/dedupe.js';
 import s3Download from '../sinks/s3-download.js';
 import jsonWriter from '../sinks/json-writer.js';
 import ndjsonSink from '../sinks/ndjson.js';
+import decryptSink from '../sinks/decrypt.js';
 import verify from '../sinks/verify.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,6 +27,7 @@ export const COMPONENTS: ReadonlyArray<ComponentDef<any>> = [
   s3Download,
   jsonWriter,
   ndjsonSink,
+  decryptSink,
   verify,
 ];
 

@@ -1,0 +1,106 @@
+// Sink `decrypt`: for each media file that is on disk (downloaded now, or skipped
+// as already there) writes its plaintext to <decryptDir>/<same folders>/<mediaId>
+// (owner-only, renamed into place only once fully decrypted and checked). A file
+// already decrypted is left alone. A failure is that record's coded failure; the
+// other records go on. Up to numThreads files decrypt at once, records in order.
+
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import _ from 'highland';
+import { RcbsError, toRcbsError } from '../errors.js';
+import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
+import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
+import { decryptFile } from '../cms/file.js';
+import { loadIdentities, readPassphrase, type Identity } from '../cms/keys.js';
+import { decryptedName, isInside } from '../cms/paths.js';
+
+interface Options {
+  decryptDir?: string;
+  keys?: string[];
+}
+
+const COMPONENT = 'decrypt';
+
+async function hasContent(file: string): Promise<boolean> {
+  return stat(file).then((s) => s.isFile() && s.size > 0, () => false);
+}
+
+interface Target {
+  targetDir: string;
+  decryptDir: string;
+  identities: Identity[];
+}
+
+async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target: Target, context: RunContext): Promise<void> {
+  const rel = media.path!;
+  const input = path.isAbsolute(rel) ? rel : path.join(target.targetDir, rel);
+  if (!isInside(input, target.targetDir)) throw new RcbsError('RCBS_UNSAFE_NAME', `the media path ${rel} is outside targetDir`);
+  const outRel = decryptedName(path.isAbsolute(rel) ? path.relative(target.targetDir, rel) : rel).split(path.sep).join('/');
+  const output = path.join(target.decryptDir, outRel);
+  if (await hasContent(output)) {
+    media.decrypted = outRel;
+    return;
+  }
+  const size = await decryptFile(input, output, target.identities, context.signal);
+  media.decrypted = outRel;
+  context.progress({ files: 1 });
+  // The metadata size may be the plaintext's (SPEC §5): a mismatch is worth a look, not a failure.
+  const listed = mediaFilesOf(record.recording).find((m) => mediaIdOf(m) === media.mediaId);
+  const expected = toInteger(listed?.size);
+  if (expected !== undefined && expected !== size) {
+    context.log.warn('decrypted size differs from the metadata size', { recordingId: recordingId(record.recording), mediaId: media.mediaId, decrypted: size, metadata: expected, file: outRel });
+  }
+}
+
+function fail(record: PipelineRecord, media: MediaOutcome, err: unknown, context: RunContext, self: Counters): void {
+  const e = toRcbsError(err);
+  const id = recordingId(record.recording);
+  if (record.status !== 'failed') {
+    self.failed++;
+    context.totals.failed++;
+  }
+  record.status = 'failed';
+  record.errors.push({ component: COMPONENT, code: e.code, message: `${media.mediaId}: ${e.message}` });
+  context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: e.code, message: e.message });
+  context.log.error(`decrypting ${media.path} failed: ${e.message}`, { code: e.code, recordingId: id, mediaId: media.mediaId });
+}
+
+async function decryptRecord(record: PipelineRecord, target: Target, context: RunContext, self: Counters): Promise<PipelineRecord> {
+  for (const media of record.media) {
+    if ((media.status !== 'downloaded' && media.status !== 'skipped') || !media.path) continue;
+    if (context.signal.aborted) break;
+    try {
+      await decryptMedia(record, media, target, context);
+    } catch (err) {
+      fail(record, media, err, context, self);
+    }
+  }
+  return record;
+}
+
+export default defineComponent<Options>({
+  kind: 'sink',
+  name: 'decrypt',
+  description: 'Decrypts each media file on disk into decryptDir (same folders, no .bin, owner-only), openssl-compatibly; skips files already decrypted.',
+  options: {
+    type: 'object',
+    properties: {
+      decryptDir: { type: 'string', minLength: 1, description: 'folder for decrypted media (default: config decryptDir); never inside targetDir' },
+      keys: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'private key files (default: config decryptKey)' },
+    },
+    additionalProperties: false,
+  },
+  async create(options, context, self) {
+    const { config } = context;
+    const decryptDir = options.decryptDir ?? config.decryptDir;
+    if (!decryptDir || context.dryRun) return (records) => records;
+    if (isInside(decryptDir, config.targetDir)) {
+      throw new RcbsError('RCBS_CONFIG_INVALID', `decryptDir ${decryptDir} is inside targetDir ${config.targetDir}: decrypted media must live outside the encrypted backup`, { key: 'decryptDir', value: decryptDir });
+    }
+    const keys = options.keys ?? config.decryptKeys;
+    const identities = await loadIdentities(keys, { passphrase: await readPassphrase(undefined, context.env) });
+    const target: Target = { targetDir: path.resolve(config.targetDir), decryptDir: path.resolve(decryptDir), identities };
+    const concurrency = config.downloadMode === 'single' ? 1 : Math.max(1, config.numThreads);
+    return (records) => records.map((record) => _(decryptRecord(record, target, context, self))).parallel(concurrency);
+  },
+});
