@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { isRcbsError, toRcbsError } from '../errors.js';
+import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
@@ -90,10 +91,7 @@ export default defineComponent<Options>({
         store.resolve(rel);
       } catch (err) {
         if (!isRcbsError(err) || err.code !== 'RCBS_UNSAFE_NAME') throw err;
-        if (!context.dryRun) await store.quarantine({ reason: err.message, code: err.code, recording: record.recording });
-        else context.log.warn('would quarantine', { recordingId: id, reason: err.message });
-        context.totals.quarantined++;
-        self.dropped++;
+        await quarantineRecord(context, self, record, err);
         return null;
       }
       const content = recordingJson(record.recording);

@@ -16,6 +16,7 @@
 import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
+import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
@@ -176,10 +177,7 @@ export async function createS3Download(options: Options, context: RunContext, se
     } catch (err) {
       const error = toRcbsError(err);
       if (error.code !== 'RCBS_UNSAFE_NAME' && error.code !== 'RCBS_RECORD_INVALID') throw error;
-      await store.quarantine({ reason: error.message, code: error.code, recording: record.recording });
-      context.totals.quarantined++;
-      self.dropped++;
-      log.warn('recording quarantined', { recordingId: recordingId(record.recording), code: error.code, reason: error.message });
+      await quarantineRecord(context, self, record, error);
       return undefined;
     }
     record.dir ??= dir;

@@ -12,6 +12,7 @@ import _ from 'highland';
 import { Ajv, type ErrorObject } from 'ajv';
 import { RcbsError } from '../errors.js';
 import { recordingId } from '../recording.js';
+import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 
 interface Options {
@@ -91,18 +92,7 @@ export default defineComponent<Options>({
       throw new RcbsError('RCBS_PIPELINE_INVALID', `validate: ${schemaPath} is not a usable JSON schema: ${(err as Error).message}`, { path: schemaPath }, { cause: err });
     }
 
-    const quarantine = async (record: PipelineRecord, reason: string) => {
-      if (context.dryRun) {
-        // --dry-run writes nothing: the record is still counted and reported as it would be.
-        context.log.warn('would quarantine record: it does not match the recording schema', { recordingId: recordingId(record.recording) ?? '(no id)', reason });
-      } else {
-        // The store logs the quarantine with the reason.
-        const store = await context.store();
-        await store.quarantine({ reason, code: 'RCBS_RECORD_INVALID', recording: record.recording });
-      }
-      context.totals.quarantined++;
-      self.dropped++;
-    };
+    const quarantine = (record: PipelineRecord, reason: string) => quarantineRecord(context, self, record, { code: 'RCBS_RECORD_INVALID', message: reason });
 
     return (records) =>
       records.consume<PipelineRecord>((err, record, push, next) => {

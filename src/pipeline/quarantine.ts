@@ -1,0 +1,18 @@
+// One way to quarantine a record (SPEC §5), whichever component finds it bad:
+// the record goes to .rcbs/quarantine.ndjson with its reason (the store logs it),
+// the run's and the component's counters move, and the caller drops the record.
+// Under --dry-run nothing is written; the record is still counted and reported.
+
+import { recordingId } from '../recording.js';
+import type { Counters, PipelineRecord, RunContext } from './types.js';
+
+export async function quarantineRecord(context: RunContext, self: Counters, record: PipelineRecord, problem: { code: string; message: string }): Promise<void> {
+  if (context.dryRun) {
+    context.log.warn('would quarantine record', { recordingId: recordingId(record.recording) ?? '(no id)', code: problem.code, reason: problem.message });
+  } else {
+    const store = await context.store();
+    await store.quarantine({ reason: problem.message, code: problem.code, recording: record.recording });
+  }
+  context.totals.quarantined++;
+  self.dropped++;
+}
