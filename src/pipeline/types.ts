@@ -89,8 +89,9 @@ export interface RunContext {
   /** Set by a source that queries a time window, so the runner can advance
    * last_recording_endtime.txt when every item of the window is done. */
   window?: RecordingWindow;
-  /** Adds transferred bytes to the progress line. */
-  progress(event: { bytes?: number; files?: number; recordings?: number }): void;
+  /** Feeds the progress line: bytes, files and recordings add up; fraction (0..1, how far
+   * through the work) drives the ETA. */
+  progress(event: { bytes?: number; files?: number; recordings?: number; fraction?: number }): void;
 }
 
 export interface ComponentDef<O = Record<string, unknown>> {

@@ -5,7 +5,18 @@
 import { fromAsyncIterable } from '../../pipeline/streams.js';
 import { newRecord, type PipelineRecord, type RecordStream, type RunContext } from '../../pipeline/types.js';
 import type { GwsClient } from './client.js';
+import { parseGwsTime } from '../../recording.js';
 import { recordingsInWindow, type RecordingsQuery } from './paging.js';
+
+/** How far through the window a recording's stopTime is (slices are queried oldest
+ * first, sorted by stopTime): the progress line's ETA comes from it. */
+function windowFraction(query: RecordingsQuery, stopTime: unknown): number | undefined {
+  const first = query.slices[0];
+  const last = query.slices[query.slices.length - 1];
+  const at = parseGwsTime(stopTime);
+  if (!first || !last || at === undefined || first.start === 0 || last.end <= first.start) return undefined;
+  return Math.min(1, Math.max(0, (at - first.start) / (last.end - first.start)));
+}
 
 /** Every unique recording of `query.slices` as a record; closes the client at the end. */
 export function recordingStream(context: RunContext, client: GwsClient, query: RecordingsQuery): RecordStream {
@@ -13,7 +24,7 @@ export function recordingStream(context: RunContext, client: GwsClient, query: R
     try {
       for await (const recording of recordingsInWindow(client, query)) {
         context.totals.recordings++;
-        context.progress({ recordings: 1 });
+        context.progress({ recordings: 1, fraction: windowFraction(query, recording.stopTime) });
         yield newRecord(recording);
       }
     } finally {
