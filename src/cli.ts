@@ -3,6 +3,7 @@
 // exit codes (SPEC §2: 0 done, 1 some items failed, 2 usage/config, 3 lock held,
 // 130 interrupted). Logs go to stderr; stdout carries data only.
 
+import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { Command, CommanderError, Option } from 'commander';
 import { isRcbsError, toRcbsError } from './errors.js';
@@ -11,6 +12,36 @@ import type { RunCommandOptions } from './commands/run.js';
 import { FIND_HELP } from './commands/find.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const ROOT_HELP = `
+Examples:
+  rcbs -config config.properties               back up as the original tool did
+  rcbs run metadata-export --config config.properties --ndjson | jq .recording.id
+  rcbs run backup --config config.properties --dry-run
+  rcbs decrypt target/ --key private.pem --out decrypted/
+  rcbs verify --config config.properties --key private.pem
+  rcbs find --target target --caller 5551234 --from 2026-11-01
+
+Environment:
+  GWS_USERNAME, GWS_PASSWORD                   GWS account (HTTP Basic)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY     S3 credentials (AWS_SESSION_TOKEN, AWS profiles work too)
+  RCBS_<KEY>                                   any config key, e.g. RCBS_TARGET_DIR, RCBS_MAX_AGE
+  RCBS_KEY_PASSPHRASE                          passphrase of an encrypted private key
+  JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX with RCBS_TOTAL_INSTANCES   instance id from the engine
+
+Exit codes:
+  0 all done   1 finished, some items failed (listed)   2 usage, config or credentials error
+  3 another instance holds the target folder's lock   130 interrupted (in-flight work finished or cleaned up)
+`;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -50,6 +81,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     )
     .addOption(new Option('--log-format <format>', 'log lines on stderr as human text or JSON').choices(['human', 'json']).default('human'))
     .addOption(new Option('--log-level <level>', 'least important log level shown').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .version(packageVersion(), '-V, --version')
+    .addHelpText('after', ROOT_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
