@@ -105,7 +105,8 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
 
     const failed = context.totals.failed > 0 || context.totals.failures.length > 0;
     let windowCommitted = false;
-    if (!stopReason && !failed && !context.dryRun && context.window && (options.storeOpened?.() ?? true)) {
+    const writesTarget = steps.some((s) => s.component.writesTarget);
+    if (!stopReason && !failed && !context.dryRun && context.window && writesTarget && (options.storeOpened?.() ?? true)) {
       const store = await context.store();
       await store.writeLastRecordingEndTime(context.window.end);
       windowCommitted = true;

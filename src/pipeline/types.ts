@@ -99,6 +99,9 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** Sources and sinks are nouns (gws-recordings), transforms verbs (dedupe). */
   name: string;
   description: string;
+  /** True for sinks that write the backup into targetDir: only a pipeline with one
+   * advances last_recording_endtime.txt (an NDJSON-only export must not). */
+  writesTarget?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
   create(options: O, context: RunContext, self: Counters): RecordFn | Promise<RecordFn>;

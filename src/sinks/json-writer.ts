@@ -42,6 +42,7 @@ function mediaIdsOf(recording: Record<string, unknown>): string[] {
 
 export default defineComponent<Options>({
   kind: 'sink',
+  writesTarget: true,
   name: 'json-writer',
   description: 'Writes each recording\'s metadata JSON, as received, beside its media once they are all in place; rewrites it when late media arrive.',
   options: {
