@@ -71,6 +71,13 @@ function runOptions(command: Command) {
     .option('--pipelines <dir>', 'folder with your own pipeline files', './pipelines');
 }
 
+/** Commands that stop cleanly on SIGINT/SIGTERM through the AbortSignal say so here;
+ * for the others (decrypt, find, validate…) a signal ends the process at once. */
+let handlesSignals = false;
+const stopsOnSignal = () => {
+  handlesSignals = true;
+};
+
 export function buildProgram(signal: AbortSignal, setExitCode: (code: number) => void): Command {
   const program = new Command();
   program
@@ -95,6 +102,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--progress', 'show the progress line even when stderr is not a terminal')
     .action(async (pipeline: string, opts: RunCommandOptions, command: Command) => {
       const { runCommand } = await import('./commands/run.js');
+      stopsOnSignal();
       setExitCode(await runCommand(pipeline, opts, io(command)));
     });
 
@@ -139,6 +147,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .action(async (opts: RunCommandOptions & { key: string[]; target?: string }, command: Command) => {
       const presets = [...(opts.target ? [`targetDir=${opts.target}`] : []), ...(opts.key.length ? [`decryptKey=${opts.key.join(',')}`] : [])];
       const { runCommand } = await import('./commands/run.js');
+      stopsOnSignal();
       setExitCode(await runCommand('verify', { ...opts, presets }, io(command)));
     });
 
@@ -197,7 +206,9 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--dir <dir>', 'folder to write config.properties, key.pem and cert.pem into')
     .action(async (opts: { port: number; recordings: number; seed: number; mode: string; dir?: string }, command: Command) => {
       const { sandboxCommand } = await import('./commands/sandbox.js');
-      await sandboxCommand(opts, loggerFor(command));
+      stopsOnSignal();
+      // Ctrl-C is how a sandbox is meant to stop: exit 0.
+      await sandboxCommand(opts, loggerFor(command), signal);
       setExitCode(0);
     });
 
@@ -210,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1 || !handlesSignals) process.exit(130);
     process.stderr.write(`\nrcbs: ${signal} received, stopping\n`);
     controller.abort(new Error(signal));
   };
@@ -224,7 +235,6 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(controller.signal, (code) => (exitCode = code));
   try {
     await program.parseAsync(normaliseArgv(argv), { from: 'user' });
-    if (controller.signal.aborted && exitCode === 0) exitCode = 130;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version exit 0; every other parse problem is a usage error
