@@ -82,7 +82,7 @@ export async function sandboxCommand(
     const certPath = path.join(dir, 'cert.pem');
     const targetDir = path.join(dir, 'backup');
     const decryptDir = path.join(dir, 'decrypted');
-    await writeFile(configPath, sandbox.configProperties(targetDir), { mode: 0o600 });
+    await writeFile(configPath, sandbox.configProperties(targetDir, { decryptKey: keyPath }), { mode: 0o600 });
     await writeFile(keyPath, sandbox.keyPem, { mode: 0o600 });
     await writeFile(certPath, sandbox.certPem);
 

@@ -80,7 +80,7 @@ export interface Sandbox {
   /** A recording by id. */
   recording(id: string): SandboxRecording | undefined;
   /** A config.properties text for this sandbox. */
-  configProperties(targetDir?: string, extra?: { decryptDir?: string; [key: string]: string | number | boolean | undefined }): string;
+  configProperties(targetDir?: string, extra?: { decryptDir?: string; decryptKey?: string; [key: string]: string | number | boolean | undefined }): string;
   /** The environment variables rcbs reads its credentials from. */
   env(): Record<string, string>;
   /** Adds one media file to a recording (stopTime unchanged) and uploads its object. */
@@ -230,7 +230,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         // maxAge in whole days from the real clock, so a run started later still
         // reaches the oldest generated recording.
         const maxAgeDays = Math.max(1, Math.ceil((Date.now() - oldestStop) / DAY_MS) + 1);
-        const { decryptDir, ...rest } = extra;
+        // decryptKey: where the caller keeps its copy of the key (the sandbox's own is removed at close).
+        const { decryptDir, decryptKey = keyPath, ...rest } = extra;
         const lines = [
           '# rcbs sandbox configuration (generated). Credentials come from the environment:',
           '# see the sandbox output for the export lines (sandbox-only values).',
@@ -243,9 +244,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           'mediaTypePattern = audio/mp3|video/mp4',
         ];
         if (decryptDir !== undefined) {
-          lines.push(`decryptDir = ${propertyValue(decryptDir.replace(/\\/g, '/'))}`, `decryptKey = ${propertyValue(keyPath.replace(/\\/g, '/'))}`);
+          lines.push(`decryptDir = ${propertyValue(decryptDir.replace(/\\/g, '/'))}`, `decryptKey = ${propertyValue(String(decryptKey).replace(/\\/g, '/'))}`);
         } else {
-          lines.push('# To decrypt as well, uncomment:', `# decryptDir = ${propertyValue(path.join(path.dirname(targetDir), 'decrypted').replace(/\\/g, '/'))}`, `# decryptKey = ${propertyValue(keyPath.replace(/\\/g, '/'))}`);
+          lines.push('# To decrypt as well, uncomment:', `# decryptDir = ${propertyValue(path.join(path.dirname(targetDir), 'decrypted').replace(/\\/g, '/'))}`, `# decryptKey = ${propertyValue(String(decryptKey).replace(/\\/g, '/'))}`);
         }
         for (const [key, value] of Object.entries(rest)) if (value !== undefined) lines.push(`${key} = ${propertyValue(String(value))}`);
         return lines.join('\n') + '\n';
