@@ -14,6 +14,7 @@
 // Pulled lazily: the next page is requested only when the consumer has taken every
 // recording of the current one.
 
+import { createHash } from 'node:crypto';
 import { RcbsError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
@@ -95,12 +96,9 @@ async function* recordingsInSlice(
           break;
         }
         const recording = step.value;
-        const id = recordingId(recording);
-        if (id === undefined) {
-          // Cannot be deduped: passed on each time it is seen, validate quarantines it.
-          yield recording;
-          continue;
-        }
+        // A recording without an id is keyed by its content, so a repeated page or a split
+        // slice does not quarantine it twice (validate quarantines it once).
+        const id = recordingId(recording) ?? `sha256:${createHash('sha256').update(JSON.stringify(recording)).digest('hex')}`;
         if (earlierPages.has(id)) repeats = true;
         thisPage.add(id);
         if (seen.has(id)) continue;
