@@ -9,7 +9,7 @@
 import { createDecipheriv, type Decipher } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RcbsError, toRcbsError } from '../errors.js';
-import { CONTEXT, TAG, TreeBuilder, UNIVERSAL, is, readOid, type Asn1Node } from './asn1.js';
+import { CONTEXT, TAG, TreeBuilder, UNIVERSAL, readOid, type Asn1Node } from './asn1.js';
 import { OID, readContentAlgorithm, type ContentCipher } from './algorithms.js';
 import { ArmorDecoder } from './armor.js';
 import { BerReader, malformed, type BerEvents, type BerHeader } from './ber.js';

@@ -169,9 +169,6 @@ function s3Region(text: string): Parsed<string> {
   return /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(value) ? ok(value) : bad('an AWS region such as eu-west-1');
 }
 
-function string(text: string): Parsed<string> {
-  return ok(text.trim());
-}
 
 const days = (t: string) => parseDuration(t, DAY_MS, 'days');
 const hours = (t: string) => parseDuration(t, HOUR_MS, 'hours');

@@ -53,3 +53,33 @@ export function toReadable<T>(stream: Highland.Stream<T>, highWaterMark = 16): R
     },
   });
 }
+
+/**
+ * Keeps the records `keep` says yes to; `keep` may be async (e.g. to quarantine
+ * what it rejects) and a rejection fails the run. `onEnd` runs once when the
+ * input ends (for a one-line tally). Errors from upstream pass through.
+ */
+export function keepWhere<T>(records: Highland.Stream<T>, keep: (record: T) => boolean | Promise<boolean>, onEnd?: () => void): Highland.Stream<T> {
+  return records.consume<T>((err, record, push, next) => {
+    if (err) {
+      push(err);
+      next();
+    } else if (_.isNil(record)) {
+      onEnd?.();
+      push(null, _.nil);
+    } else {
+      Promise.resolve()
+        .then(() => keep(record))
+        .then(
+          (kept) => {
+            if (kept) push(null, record);
+            next();
+          },
+          (failure: unknown) => {
+            push(failure as Error);
+            next();
+          },
+        );
+    }
+  });
+}

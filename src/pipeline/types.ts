@@ -4,7 +4,6 @@
 // record on, annotated with its outcome, so several sinks chain and the runner
 // sees the end result (for --ndjson and the summary).
 
-import type Highland from 'highland';
 import type { JSONSchemaType } from 'ajv';
 import type { Readable, Writable } from 'node:stream';
 import type { RcbsConfig, Credentials } from '../config/types.js';

@@ -14,10 +14,10 @@
 // "the metadata without the recordings" for the window, so the media filter,
 // which is about media, must not decide which metadata is exported.
 
-import _ from 'highland';
 import { RcbsError } from '../errors.js';
 import { compileMediaTypePattern } from '../config/keys.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
+import { keepWhere } from '../pipeline/streams.js';
 import { defineComponent, type MediaOutcome, type PipelineRecord } from '../pipeline/types.js';
 
 interface Options {
@@ -87,26 +87,22 @@ export default defineComponent<Options>({
       return media.length > 0 || keepEmpty;
     };
 
+    const tally = () => {
+      if (otherTypes.size === 0) return;
+      const types = [...otherTypes].map(([type, n]) => `${type} x${n}`).join(', ');
+      context.log.info(`media-type: ${kept} media file(s) wanted; not fetching ${[...otherTypes.values()].reduce((a, b) => a + b, 0)} of other types (${types})`, { mediaTypePattern: wanted.source });
+    };
     return (records) =>
-      records.consume<PipelineRecord>((err, record, push, next) => {
-        if (err) {
-          push(err);
-          next();
-        } else if (_.isNil(record)) {
-          if (otherTypes.size > 0) {
-            const types = [...otherTypes].map(([type, n]) => `${type} x${n}`).join(', ');
-            context.log.info(`media-type: ${kept} media file(s) wanted; not fetching ${[...otherTypes.values()].reduce((a, b) => a + b, 0)} of other types (${types})`, { mediaTypePattern: wanted.source });
-          }
-          push(null, _.nil);
-        } else if (select(record)) {
-          push(null, record);
-          next();
-        } else {
+      keepWhere(
+        records,
+        (record) => {
+          if (select(record)) return true;
           self.dropped++;
           context.totals.dropped++;
           context.log.debug('recording dropped: no media file matches mediaTypePattern', { recordingId: recordingId(record.recording) ?? '(no id)' });
-          next();
-        }
-      });
+          return false;
+        },
+        tally,
+      );
   },
 });

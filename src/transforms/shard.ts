@@ -10,11 +10,11 @@
 // its screens), which is what an operator searching a backup expects. Option
 // `followCall: false` hashes every recording on its own id.
 
-import _ from 'highland';
 import { resolveInstance } from '../config/instance.js';
 import { recordingId } from '../recording.js';
 import { shardOf } from '../shard-hash.js';
-import { defineComponent, type PipelineRecord, type Recording } from '../pipeline/types.js';
+import { keepWhere } from '../pipeline/streams.js';
+import { defineComponent, type Recording } from '../pipeline/types.js';
 
 interface Options {
   /** Hash a screen recording on its callRecordingId (default true). */
@@ -52,22 +52,12 @@ export default defineComponent<Options>({
     context.log.info(`shard: this is instance ${id} of ${total} (from ${instance.source}); keeping recordings with FNV-1a(id) mod ${total} == ${id}`);
 
     return (records) =>
-      records.consume<PipelineRecord>((err, record, push, next) => {
-        if (err) {
-          push(err);
-          next();
-        } else if (_.isNil(record)) {
-          push(null, _.nil);
-        } else {
-          if (shardOf(shardKey(record.recording, followCall), total) === id) {
-            push(null, record);
-          } else {
-            // Another instance's recording: not an error, not a failure.
-            self.dropped++;
-            context.totals.dropped++;
-          }
-          next();
-        }
+      keepWhere(records, (record) => {
+        if (shardOf(shardKey(record.recording, followCall), total) === id) return true;
+        // Another instance's recording: not an error, not a failure.
+        self.dropped++;
+        context.totals.dropped++;
+        return false;
       });
   },
 });

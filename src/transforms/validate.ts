@@ -8,11 +8,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import _ from 'highland';
 import { Ajv, type ErrorObject } from 'ajv';
 import { RcbsError } from '../errors.js';
-import { recordingId } from '../recording.js';
+
 import { quarantineRecord } from '../pipeline/quarantine.js';
+import { keepWhere } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 
 interface Options {
@@ -94,27 +94,12 @@ export default defineComponent<Options>({
 
     const quarantine = (record: PipelineRecord, reason: string) => quarantineRecord(context, self, record, { code: 'RCBS_RECORD_INVALID', message: reason });
 
+    // A quarantine that cannot be written fails the run: dropping the record silently would lose it.
     return (records) =>
-      records.consume<PipelineRecord>((err, record, push, next) => {
-        if (err) {
-          push(err);
-          next();
-        } else if (_.isNil(record)) {
-          push(null, _.nil);
-        } else if (check(record.recording)) {
-          push(null, record);
-          next();
-        } else {
-          const reason = describeRecordErrors(check.errors ?? []);
-          // A quarantine that cannot be written fails the run: dropping the record silently would lose it.
-          quarantine(record, reason).then(
-            () => next(),
-            (failure: unknown) => {
-              push(failure as Error);
-              next();
-            },
-          );
-        }
+      keepWhere(records, async (record) => {
+        if (check(record.recording)) return true;
+        await quarantine(record, describeRecordErrors(check.errors ?? []));
+        return false;
       });
   },
 });
