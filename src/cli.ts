@@ -258,6 +258,10 @@ if (/(?:^|[\\/])cli\.(?:js|ts)$/.test(invokedAs) || invokedAs.endsWith('/rcbs'))
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // A scheduled backup must never hang after its work is done: if a forgotten
+      // handle (a keep-alive socket…) keeps the loop alive, leave anyway. unref'd, so
+      // a clean exit is not delayed by it.
+      setTimeout(() => process.exit(code), 5000).unref();
     },
     (err: unknown) => {
       process.stderr.write(`rcbs: internal error: ${(err as Error).message}\n`);

@@ -66,6 +66,7 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   const { config, steps, loaded } = prepared;
   const name = loaded.file.name;
 
+  const writes = !options.dryRun && steps.some((s) => s.component.writesTarget);
   const progress = createProgress(io.stderr, options.progress ?? Boolean(io.stderr.isTTY));
   let store: Store | undefined;
   const context: RunContext = createRunContext({
@@ -77,8 +78,10 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
     env: io.env,
     stdin: io.stdin,
     stdout: io.stdout,
-    // dry-run writes nothing: no lock, no state, read-only.
-    openStore: async () => (store = await openStore({ targetDir: config.targetDir, recordingFolderFormat: config.recordingFolderFormat, log: io.log, lock: !options.dryRun, readOnly: options.dryRun })),
+    // Only a pipeline that writes the backup takes the lock; a dry run or an NDJSON
+    // export reads the state (e.g. last_recording_endtime.txt) without locking, so
+    // `rcbs run export --ndjson | rcbs run fetch-media` can share one targetDir.
+    openStore: async () => (store = await openStore({ targetDir: config.targetDir, recordingFolderFormat: config.recordingFolderFormat, log: io.log, lock: writes, readOnly: !writes })),
     onProgress: (event) => progress.update(event),
   });
 

@@ -60,6 +60,9 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
   };
   context.stdout.on('error', onStdoutError);
 
+  // Destroyed at the end however the run ends, so the source lets go of its sockets
+  // and files (highland never propagates an early end upstream by itself).
+  let sourceStream: RecordStream | undefined;
   try {
     const fns: Array<{ fn: RecordFn; name: string }> = [];
     for (let i = 0; i < steps.length; i++) {
@@ -72,8 +75,8 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
     }
 
     const [source, ...rest] = fns;
-    let stream: RecordStream = source!.fn(_<PipelineRecord>([]));
-    stream = stream.consume<PipelineRecord>((err, record, push, next) => {
+    sourceStream = source!.fn(_<PipelineRecord>([]));
+    let stream: RecordStream = sourceStream.consume<PipelineRecord>((err, record, push, next) => {
       // The gate: once stopping, no new record enters the pipeline.
       if (stopReason) return push(null, _.nil);
       if (err) {
@@ -125,6 +128,7 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
     }
     throw toRcbsError(err);
   } finally {
+    sourceStream?.destroy();
     context.signal.removeEventListener('abort', onAbort);
     context.stdout.off('error', onStdoutError);
   }

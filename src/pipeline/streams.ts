@@ -6,7 +6,9 @@
 import { Readable } from 'node:stream';
 import _ from 'highland';
 
-/** A lazy highland stream over an async iterable: the next item is asked for only when pulled. */
+/** A lazy highland stream over an async iterable: the next item is asked for only when pulled.
+ * Destroying the stream (the runner does when a run ends, early or not) returns the
+ * iterator, so its `finally` blocks close what it holds (sockets, files). */
 export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): Highland.Stream<T> {
   const iterator = iterable[Symbol.asyncIterator]();
   let finished = false;
@@ -28,11 +30,29 @@ export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): Highland.Strea
       },
     );
   });
-  // Closing early (| head, abort) lets the iterable release its resources.
-  stream.on('end', () => {
-    if (!finished) void iterator.return?.();
+  // highland 2.13 (pinned) runs a stream's _destructors on destroy() but never tells its
+  // source: this is the one hook we have, and test/pipeline-teardown.test.ts pins it.
+  (stream as unknown as { _destructors: Array<() => void> })._destructors.push(() => {
+    if (!finished) void iterator.return?.(undefined as T).catch(() => {});
   });
   return stream;
+}
+
+/**
+ * Passes everything through and calls `fn` once when the input ends. Use it instead
+ * of `.on('end')`: a highland listener switches the stream to emitting events, and an
+ * error then becomes an unhandled 'error' event that kills the process.
+ */
+export function onEnd<T>(records: Highland.Stream<T>, fn: () => void): Highland.Stream<T> {
+  return records.consume<T>((err, record, push, next) => {
+    if (err || !_.isNil(record)) {
+      push(err, record);
+      next();
+    } else {
+      fn();
+      push(null, _.nil);
+    }
+  });
 }
 
 /** A Node Readable (object mode) that pulls from a highland stream and fails on its first error. */

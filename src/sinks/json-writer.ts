@@ -22,6 +22,7 @@ import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { isRcbsError, toRcbsError } from '../errors.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
+import { onEnd } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
@@ -130,11 +131,13 @@ export default defineComponent<Options>({
     };
 
     return (records) =>
-      records
-        .map((record) => _(write(record)))
-        .parallel(concurrency)
-        .reject((record): record is null => record === null)
-        .map((record) => record as PipelineRecord)
-        .on('end', () => context.log.info('json-writer: metadata files', tally));
+      onEnd(
+        records
+          .map((record) => _(write(record)))
+          .parallel(concurrency)
+          .reject((record): record is null => record === null)
+          .map((record) => record as PipelineRecord),
+        () => context.log.info('json-writer: metadata files', tally),
+      );
   },
 });

@@ -5,6 +5,7 @@
 // its JSON rewritten (late media, changed metadata), which json-writer decides.
 
 import _ from 'highland';
+import { onEnd } from '../pipeline/streams.js';
 import { defineComponent, type MediaOutcome, type PipelineRecord } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf } from '../recording.js';
 
@@ -46,9 +47,10 @@ export default defineComponent<Record<string, never>>({
       return record;
     };
     return (records) =>
-      records
+      onEnd(
         // One record at a time keeps order; each check is a stat per media file.
-        .flatMap((record) => _(check(record)))
-        .on('end', () => context.log.info('dedupe: media already backed up were skipped', { skipped }));
+        records.flatMap((record) => _(check(record))),
+        () => context.log.info('dedupe: media already backed up were skipped', { skipped }),
+      );
   },
 });
