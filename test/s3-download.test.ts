@@ -28,7 +28,8 @@ async function run(records: PipelineRecord[], options: { endpoint: string; targe
     config,
     credentials: S3RVER_KEY,
     dryRun: options.dryRun ?? false,
-    openStore: () => openStore({ targetDir: options.targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }),
+    // As a real dry run does: the store read-only, no lock.
+    openStore: () => openStore({ targetDir: options.targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger, lock: !options.dryRun, readOnly: options.dryRun }),
   });
   const self = newCounters();
   const sink = await s3Download.create(options.concurrency ? { concurrency: options.concurrency } : {}, context, self);

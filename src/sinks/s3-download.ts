@@ -159,14 +159,6 @@ export async function createS3Download(options: Options, context: RunContext, se
       }
     }
 
-    if (context.dryRun) {
-      for (const [media, key] of keys) {
-        media.status = 'planned';
-        log.info('would download', { recordingId: recordingId(record.recording), mediaId: media.mediaId, object: objectUrl({ bucket: location.bucket, key }) });
-      }
-      return record;
-    }
-
     const store = await context.store();
     let dir: string;
     const paths = new Map<MediaOutcome, string>();
@@ -181,6 +173,15 @@ export async function createS3Download(options: Options, context: RunContext, se
       return undefined;
     }
     record.dir ??= dir;
+    // A dry run plans with the same names and the same quarantine decisions as a real run.
+    if (context.dryRun) {
+      for (const [media, relPath] of paths) {
+        media.status = 'planned';
+        media.path = relPath;
+        log.info('would download', { recordingId: recordingId(record.recording), mediaId: media.mediaId, object: objectUrl({ bucket: location.bucket, key: keys.get(media)! }), to: relPath });
+      }
+      return record;
+    }
     await Promise.all(
       [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => failMedia(record, media, err))),
     );
