@@ -204,7 +204,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--seed <n>', 'seed of the generator (same seed, same data)', (v) => Number(v), 1)
     .addOption(new Option('--mode <mode>', 'how GWS pages results').choices(['links', 'offset', 'capped']).default('links'))
     .option('--dir <dir>', 'folder to write config.properties, key.pem and cert.pem into')
-    .action(async (opts: { port: number; recordings: number; seed: number; mode: string; dir?: string }, command: Command) => {
+    .option('--no-media', 'serve metadata only: no media objects in S3 (fast start for metadata-export with many recordings)')
+    .action(async (opts: { port: number; recordings: number; seed: number; mode: string; dir?: string; media: boolean }, command: Command) => {
       const { sandboxCommand } = await import('./commands/sandbox.js');
       stopsOnSignal();
       // Ctrl-C is how a sandbox is meant to stop: exit 0.
@@ -227,6 +228,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A file-size limit (ulimit -f) would kill the process mid-write; with a handler the
+  // write fails with EFBIG instead, so that file fails cleanly and the others go on.
+  process.on('SIGXFSZ', () => {});
   // A reader that went away (| head) is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;

@@ -67,7 +67,8 @@ export interface LoggerOptions {
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+  // Control characters (NUL, ESC…) from the data are quoted and escaped, never sent raw to a terminal.
+  if (typeof value === 'string') return /[\s"=\u0000-\u001f\u007f-\u009f]/.test(value) ? JSON.stringify(value) : value;
   if (value instanceof Error) return JSON.stringify(value.message);
   return JSON.stringify(value);
 }

@@ -17,6 +17,8 @@ export interface SandboxCommandOptions {
   seed?: number;
   mode?: string;
   dir?: string;
+  /** false (--no-media): no media objects in S3, metadata only. */
+  media?: boolean;
 }
 
 /** POSIX shell single quoting, for the export lines. */
@@ -75,6 +77,7 @@ export async function sandboxCommand(
     ...(opts.recordings !== undefined ? { recordings: opts.recordings } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(mode ? { mode } : {}),
+    ...(opts.media === false ? { media: false } : {}),
   });
   try {
     const configPath = path.join(dir, 'config.properties');
@@ -86,7 +89,7 @@ export async function sandboxCommand(
     await writeFile(keyPath, sandbox.keyPem, { mode: 0o600 });
     await writeFile(certPath, sandbox.certPem);
 
-    const mediaCount = sandbox.recordings.reduce((n, r) => n + r.media.filter((m) => m.upload).length, 0);
+    const mediaCount = opts.media === false ? 0 : sandbox.recordings.reduce((n, r) => n + r.media.filter((m) => m.upload).length, 0);
     const odd = sandbox.recordings.filter((r) => r.odd).length;
     const exports = Object.entries(sandbox.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
     out.write(

@@ -61,6 +61,10 @@ export interface GenerateOptions {
   /** stopTimes fall in [start, end). */
   range: { start: number; end: number };
   mediaSize: MediaSizeRange;
+  /** Plaintext size of the n-th media generated (index n-1), overriding mediaSize; for benches. */
+  mediaSizes?: readonly number[];
+  /** Most audio segments per voice call (default 3); 1 gives one media per recording. */
+  maxSegments?: number;
   keyPrefix: string;
   oddities: boolean;
 }
@@ -209,7 +213,9 @@ interface MediaSpec {
 function mediaFile(g: Generator, spec: MediaSpec, options: GenerateOptions): { json: Record<string, unknown>; media: SandboxMedia } {
   const sequence = g.nextMediaSequence();
   const mediaId = mediaIdFor(g, spec.callId, spec.startMs, sequence, spec.extension);
-  const plain = mediaPlaintext(options.seed, sequence, g.plainSize());
+  // plainSize() is drawn even when mediaSizes overrides it, so the rest of the data stays the same.
+  const drawnSize = g.plainSize();
+  const plain = mediaPlaintext(options.seed, sequence, options.mediaSizes?.[sequence - 1] ?? drawnSize);
   const durationMs = spec.stopMs - spec.startMs;
   const { date, time } = timeParts(spec.startMs);
   const masks = g.chance(0.25)
@@ -285,7 +291,7 @@ function voiceRecording(g: Generator, options: GenerateOptions, index: number, e
   const startMs = stopMs - g.int(20, 900) * 1000;
   const ani = g.phone();
   const dnis = `+1416${String(g.int(0, 9_999_999)).padStart(7, '0')}`;
-  const segments = g.int(1, 3);
+  const segments = g.int(1, options.maxSegments ?? 3);
   const agents: Agent[] = [];
   const mediaJson: Record<string, unknown>[] = [];
   const media: SandboxMedia[] = [];

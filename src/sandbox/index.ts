@@ -34,8 +34,15 @@ export interface SandboxOptions {
   range?: { start: number; end: number };
   /** Plaintext size per media in bytes: a fixed size or a range (default 1000-6000). */
   mediaSize?: number | MediaSizeRange;
+  /** Plaintext size of the n-th media generated (index n-1), overriding mediaSize (benches: a few large among many small). */
+  mediaSizes?: readonly number[];
+  /** Most audio segments per voice call (default 3); 1 gives one media per recording. */
+  maxSegments?: number;
   /** Add the deliberately broken recordings (default true). */
   oddities?: boolean;
+  /** Encrypt and upload the media objects (default true). false: metadata only, for
+   * metadata-export benches with tens of thousands of recordings (S3 stays empty). */
+  media?: boolean;
   /** Default target folder for configProperties(). */
   targetDir?: string;
   gwsUsername?: string;
@@ -46,6 +53,8 @@ export interface SandboxOptions {
   keyPrefix?: string;
   /** Parallel openssl encryptions and uploads while seeding (default: 2 per CPU). */
   concurrency?: number;
+  /** Recipient key and certificate to encrypt to (default: a fresh one), so a kept backup stays decryptable across sandbox restarts (npm start twice). */
+  identity?: { keyPem: string; certPem: string };
 }
 
 export interface SandboxCredentials {
@@ -150,7 +159,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   const bucket = options.bucket ?? SANDBOX_DEFAULTS.bucket;
   const keyPrefix = options.keyPrefix ?? SANDBOX_DEFAULTS.keyPrefix;
-  const generate: GenerateOptions = { count, seed, range, mediaSize, keyPrefix, oddities: options.oddities ?? true };
+  for (const size of options.mediaSizes ?? []) checkCount('mediaSizes', size, 0);
+  if (options.maxSegments !== undefined) checkCount('maxSegments', options.maxSegments, 1);
+  const generate: GenerateOptions = {
+    count, seed, range, mediaSize, keyPrefix, oddities: options.oddities ?? true,
+    ...(options.mediaSizes ? { mediaSizes: options.mediaSizes } : {}),
+    ...(options.maxSegments !== undefined ? { maxSegments: options.maxSegments } : {}),
+  };
   const concurrency = options.concurrency ?? Math.max(2, 2 * os.availableParallelism());
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rcbs-sandbox-'));
@@ -159,7 +174,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let s3: SandboxS3 | undefined;
   let gws: SandboxGws | undefined;
   try {
-    const identityPromise = generateIdentity();
+    const identityPromise = options.identity ? Promise.resolve(options.identity) : generateIdentity();
     const s3Promise = startSandboxS3({ directory: path.join(dir, 's3'), bucket, accessKeyId: credentials.awsAccessKeyId, secretAccessKey: credentials.awsSecretAccessKey });
     // Wait for both so a failure of one never leaves the other running unowned.
     const [identity, s3Result] = await Promise.allSettled([identityPromise, s3Promise]);
@@ -180,7 +195,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     const seedObject = async (media: SandboxMedia) => {
-      if (!media.upload) return;
+      if (!media.upload || options.media === false) return;
       const encrypted = await encryptMedia(media.plain, certPem);
       media.encryptedSize = encrypted.length;
       media.encryptedMd5 = createHash('md5').update(encrypted).digest('hex');

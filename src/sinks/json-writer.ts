@@ -14,8 +14,8 @@
 // losing information: if the new metadata lists FEWER media than the JSON on disk
 // (media expired in the cloud), the old JSON is kept and a warning names them.
 //
-// Unsafe names (tenant, id) or no usable startTime: the record is quarantined and
-// dropped from the stream; the run goes on.
+// Unsafe names (tenant, id, the wanted media's mediaId) or no usable startTime:
+// the record is quarantined and dropped from the stream; the run goes on.
 
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -91,6 +91,9 @@ export default defineComponent<Options>({
         record.dir = store.recordingDir(record.recording);
         rel = `${record.dir}/${store.recordingFileName(id ?? '')}`;
         store.resolve(rel);
+        // The wanted media's names too, so a record is quarantined for an unsafe
+        // mediaId (`../x`) whether or not a download step ran (metadataOnly).
+        for (const media of record.media) store.mediaFileName(media.mediaId);
       } catch (err) {
         if (!isRcbsError(err) || err.code !== 'RCBS_UNSAFE_NAME') throw err;
         await quarantineRecord(context, self, record, err);

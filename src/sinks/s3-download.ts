@@ -110,7 +110,8 @@ export async function createS3Download(options: Options, context: RunContext, se
           resumeFrom: write.resumedBytes,
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         });
-        await write.commit();
+        // downloadObject fsynced the file before returning.
+        await write.commit({ synced: true });
         await store.recordMedia({
           recordingId: recordingId(record.recording) ?? '',
           mediaId: media.mediaId,

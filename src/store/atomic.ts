@@ -149,10 +149,10 @@ export async function createAtomicWriter(finalPath: string, options: AtomicWrite
     tempPath,
     finalPath,
     resumedBytes,
-    async commit() {
+    async commit(commitOptions = {}) {
       if (settled) throw storeIoError('commit', finalPath, new Error('the write was already committed or aborted'));
       try {
-        await fsyncFile(tempPath);
+        if (!commitOptions.synced) await fsyncFile(tempPath);
         await rename(tempPath, finalPath);
         settled = true;
         options.temps.active.delete(tempPath);
@@ -179,10 +179,12 @@ export async function writeAtomic(finalPath: string, data: string | Uint8Array, 
     const handle = await open(writer.tempPath, 'r+');
     try {
       await handle.writeFile(data);
+      // fsynced through this handle, so commit() need not open the file again.
+      await handle.sync();
     } finally {
       await handle.close();
     }
-    await writer.commit();
+    await writer.commit({ synced: true });
   } catch (err) {
     await writer.abort().catch(() => {});
     throw storeIoError('write', finalPath, err);

@@ -4,16 +4,25 @@
 // with RCBS_LOCK_HELD (exit 3) naming the holder. A lock is stale only when we
 // can prove its holder is dead: same host and the pid is gone (ESRCH), or the pid
 // is our own and this process does not hold it (a restarted container reusing
-// the pid). A lock from another host cannot be judged and counts as held.
+// the pid). A lock from another host cannot be judged by its pid, so the holder
+// proves it is alive another way: it refreshes the lock file's mtime every
+// LOCK_REFRESH_MS. A lock from another host whose mtime is older than
+// LOCK_STALE_MS (about 20 missed refreshes: a pod killed on a persistent volume)
+// is taken over with a warning naming the old holder; a fresher one is held.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import { RcbsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LockInfo } from './types.js';
 import { storeIoError } from './fs-errors.js';
+
+/** How often a holder touches its lock file's mtime to show it is alive. */
+export const LOCK_REFRESH_MS = 30_000;
+/** A lock from another host untouched for this long is stale (its holder missed ~20 refreshes). */
+export const LOCK_STALE_MS = 10 * 60_000;
 
 /** Locks held by this process, so a second openStore here is refused, not judged stale. */
 const heldHere = new Set<string>();
@@ -77,14 +86,14 @@ async function createExclusive(file: string, text: string): Promise<boolean> {
   }
 }
 
-export async function acquireLock(file: string, targetDir: string, log: Logger): Promise<HeldLock> {
+export async function acquireLock(file: string, targetDir: string, log: Logger, refreshMs = LOCK_REFRESH_MS): Promise<HeldLock> {
   const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: Date.now() };
   // The token tells our lock from a lock another instance wrote with the same pid.
   const text = JSON.stringify({ ...info, token: randomBytes(8).toString('hex') }) + '\n';
   if (heldHere.has(file)) throw heldError(file, targetDir, info, 'this very process already holds it');
 
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await createExclusive(file, text)) return held(file, info, text);
+    if (await createExclusive(file, text)) return held(file, info, text, refreshMs);
     let existing = await readLockText(file);
     if (existing === undefined) continue; // released meanwhile: try again
     if (existing === '') {
@@ -94,9 +103,23 @@ export async function acquireLock(file: string, targetDir: string, log: Logger):
     }
     const holder = parseLock(existing);
     if (!holder) throw heldError(file, targetDir, undefined, 'it cannot be judged');
-    if (holder.host !== os.hostname()) throw heldError(file, targetDir, holder, 'it was taken on another host, so rcbs cannot tell whether it still runs');
-    const stale = holder.pid === process.pid || !isAlive(holder.pid);
-    if (!stale) throw heldError(file, targetDir, holder, 'that process is running');
+    let why = 'its holder is no longer running';
+    if (holder.host !== os.hostname()) {
+      // Another host: only the mtime the holder keeps refreshing can tell.
+      const mtimeMs = await stat(file).then((s) => s.mtimeMs, (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw storeIoError('read', file, err);
+      });
+      if (mtimeMs === undefined) continue; // released meanwhile: try again
+      const idleMs = Date.now() - mtimeMs;
+      if (idleMs <= LOCK_STALE_MS) {
+        throw heldError(file, targetDir, holder, `it was taken on another host and refreshed ${Math.max(0, Math.round(idleMs / 1000))} s ago (a lock from another host is stale only after ${LOCK_STALE_MS / 60_000} minutes without a refresh)`);
+      }
+      why = `it was taken on another host and not refreshed for ${Math.round(idleMs / 60_000)} minutes (stale after ${LOCK_STALE_MS / 60_000})`;
+    } else {
+      const stale = holder.pid === process.pid || !isAlive(holder.pid);
+      if (!stale) throw heldError(file, targetDir, holder, 'that process is running');
+    }
     // Move the stale lock aside, then check we moved the one we judged (another
     // instance may have taken it over in between); if not, put it back.
     const aside = `${file}.stale.${randomBytes(4).toString('hex')}`;
@@ -114,12 +137,12 @@ export async function acquireLock(file: string, targetDir: string, log: Logger):
       throw heldError(file, targetDir, other, 'another instance took it over just now');
     }
     await unlink(aside).catch(() => {});
-    log.warn('took over a stale lock: its holder is no longer running', { lock: file, pid: holder.pid, host: holder.host, startedAt: holder.startedAt ? new Date(holder.startedAt).toISOString() : undefined });
+    log.warn(`took over a stale lock: ${why}`, { lock: file, pid: holder.pid, host: holder.host, startedAt: holder.startedAt ? new Date(holder.startedAt).toISOString() : undefined });
   }
   throw heldError(file, targetDir, undefined, 'it kept changing while rcbs tried to take it');
 }
 
-function held(file: string, info: LockInfo, text: string): HeldLock {
+function held(file: string, info: LockInfo, text: string, refreshMs: number): HeldLock {
   heldHere.add(file);
   // Best effort on a normal exit that skipped close(); SIGKILL leaves a stale lock,
   // which the next run on this host takes over.
@@ -131,6 +154,13 @@ function held(file: string, info: LockInfo, text: string): HeldLock {
     }
   };
   process.on('exit', onExit);
+  // Show holders on other hosts that we are alive; unref'd so it never keeps the process up.
+  const refresh = setInterval(() => {
+    void readLockText(file)
+      .then((now) => (now === text ? utimes(file, new Date(), new Date()) : undefined))
+      .catch(() => {});
+  }, refreshMs);
+  refresh.unref();
   let released = false;
   return {
     file,
@@ -138,6 +168,7 @@ function held(file: string, info: LockInfo, text: string): HeldLock {
     async release() {
       if (released) return;
       released = true;
+      clearInterval(refresh);
       process.off('exit', onExit);
       heldHere.delete(file);
       // Only remove it if it is still ours.

@@ -47,8 +47,10 @@ export interface AtomicWriteHandle {
   readonly finalPath: string;
   /** Bytes already in the temp file: 0 for a new write, the partial size when resumed. */
   readonly resumedBytes: number;
-  /** fsync + rename to the final name. Close your own write stream on tempPath first. */
-  commit(): Promise<void>;
+  /** fsync + rename to the final name. Close your own write stream on tempPath first.
+   * `synced: true` when the writer already fsynced the temp file through its own handle
+   * (saves reopening it: bench/BACKUP-RESULTS.md). */
+  commit(options?: { synced?: boolean }): Promise<void>;
   /** Removes the temp file (idempotent). */
   abort(): Promise<void>;
 }
