@@ -9,6 +9,7 @@
 // atomic (atomic.ts), and every state line is fsynced before the caller counts
 // its work as done (journal.ts).
 
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, unlink, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RcbsError } from '../errors.js';
@@ -57,6 +58,11 @@ function parseRecordingEntry(v: unknown): RecordingEntry | undefined {
   return e as RecordingEntry;
 }
 
+/** Same record, same problem: the code, the reason and a digest of the record as received. */
+function quarantineFingerprint(entry: Pick<QuarantineEntry, 'code' | 'reason' | 'recording'>): string {
+  return createHash('sha256').update(JSON.stringify([entry.code, entry.reason, entry.recording])).digest('hex');
+}
+
 function parseAny(v: unknown): unknown {
   return v !== null && typeof v === 'object' ? v : undefined;
 }
@@ -96,12 +102,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const temps = new TempFiles();
   const media = new Map<string, IndexEntry>();
   const recordings = new Map<string, RecordingEntry>();
+  // What is already in quarantine.ndjson: the same bad record met again on the next
+  // run (its window overlaps) is counted and reported, but not appended twice.
+  const quarantined = new Set<string>();
   let journals: { index: Journal; recordings: Journal; quarantine: Journal } | undefined;
   try {
     const indexRepair = await loadJournal(statePath('index.ndjson'), parseIndexEntry, log, (e) => media.set(e.mediaId, e));
     const recordingsRepair = await loadJournal(statePath('recordings.ndjson'), parseRecordingEntry, log, (e) => recordings.set(e.recordingId, e));
     if (!readOnly) {
-      const quarantineRepair = await loadJournal(statePath('quarantine.ndjson'), parseAny, log, () => {});
+      const quarantineRepair = await loadJournal(statePath('quarantine.ndjson'), parseAny, log, (e) => quarantined.add(quarantineFingerprint(e as QuarantineEntry)));
       // Temp files of state files (last_recording_endtime.txt) left by a crash.
       for (const name of await readdir(stateDir)) {
         if (name.startsWith('.') && name.endsWith('.part')) await unlink(path.join(stateDir, name)).catch(() => {});
@@ -201,7 +210,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
     async quarantine(entry: QuarantineEntry) {
       const id = entry.recording !== null && typeof entry.recording === 'object' ? recordingId(entry.recording as Recording) : undefined;
+      const fingerprint = quarantineFingerprint(entry);
+      if (quarantined.has(fingerprint)) {
+        log.warn('record still quarantined (already in quarantine.ndjson)', { recordingId: id, code: entry.code, reason: entry.reason });
+        return;
+      }
       await writable('quarantine a record').quarantine.append({ quarantinedAt: new Date().toISOString(), recordingId: id, ...entry });
+      quarantined.add(fingerprint);
       log.warn('record quarantined', { recordingId: id, code: entry.code, reason: entry.reason });
     },
 
