@@ -77,7 +77,10 @@ export function formatSummary(pipelineName: string, context: RunContext, outcome
   lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatDuration(outcome.elapsedMs)}`);
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(12)} ${value}`);
   row('recordings', t.recordings);
-  row('downloaded', `${t.downloaded} files, ${formatBytes(t.bytes)}, ${formatBytes(t.bytes / seconds)}/s`);
+  // Rows for what this pipeline did: a verify or decrypt run downloads nothing.
+  if (t.downloaded > 0 || (t.verified === 0 && t.decrypted === 0)) row('downloaded', `${t.downloaded} files, ${formatBytes(t.bytes)}, ${formatBytes(t.bytes / seconds)}/s`);
+  if (t.verified > 0) row('verified', `${t.verified} files, ${formatBytes(t.bytes)} (size and MD5${context.config.decryptKeys.length ? ', decrypts' : ''})`);
+  if (t.decrypted > 0) row('decrypted', `${t.decrypted} files`);
   row('skipped', t.skipped);
   row('failed', t.failed);
   row('quarantined', t.quarantined);

@@ -63,6 +63,9 @@ export interface RunTotals {
   failed: number;
   quarantined: number;
   dropped: number;
+  /** Media files decrypted (decrypt sink) and checked (verify sink) in this run. */
+  decrypted: number;
+  verified: number;
   bytes: number;
   /** Failures listed at the end of the run: what, which, why. */
   failures: Array<{ recordingId?: string; mediaId?: string; code: string; message: string }>;

@@ -43,6 +43,7 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
   }
   const size = await decryptFile(input, output, target.identities, context.signal);
   media.decrypted = outRel;
+  context.totals.decrypted++;
   context.progress({ files: 1 });
   // The metadata size may be the plaintext's (SPEC §5): a mismatch is worth a look, not a failure.
   const listed = mediaFilesOf(record.recording).find((m) => mediaIdOf(m) === media.mediaId);

@@ -75,6 +75,7 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
         continue;
       }
     }
+    context.totals.verified++;
     context.progress({ files: 1, bytes: size });
   }
 }

@@ -105,7 +105,7 @@ export class GwsClient {
         const retryAfter = err instanceof RetryableStatus ? err.retryAfter : undefined;
         if (!this.#isRetryable(err) || attempt >= this.#retry.attempts) throw this.#finalError(err, phase, shown, attempt);
         const waitMs = this.#delay(attempt, retryAfter);
-        this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs, reason: describe(err) });
+        this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs: Math.round(waitMs), reason: describe(err) });
         if (!(await sleep(waitMs, this.#signal))) throw this.#abortedError(shown)!;
       }
     }
