@@ -79,7 +79,7 @@ export function formatSummary(pipelineName: string, context: RunContext, outcome
   row('recordings', t.recordings);
   // Rows for what this pipeline did: a verify or decrypt run downloads nothing.
   if (t.downloaded > 0 || (t.verified === 0 && t.decrypted === 0)) row('downloaded', `${t.downloaded} files, ${formatBytes(t.bytes)}, ${formatBytes(t.bytes / seconds)}/s`);
-  if (t.verified > 0) row('verified', `${t.verified} files, ${formatBytes(t.bytes)} (size and MD5${context.config.decryptKeys.length ? ', decrypts' : ''})`);
+  if (t.verified > 0) row('verified', `${t.verified} files (size and MD5${context.config.decryptKeys.length ? ', decrypts' : ''})`);
   if (t.decrypted > 0) row('decrypted', `${t.decrypted} files`);
   row('skipped', t.skipped);
   row('failed', t.failed);
