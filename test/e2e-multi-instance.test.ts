@@ -3,8 +3,8 @@
 // write disjoint sets of JSON files whose union is exactly the single-instance
 // set, and each recording lands on the instance the documented hash names
 // (fnv1a32 of the recording id mod total, computed here independently of
-// src/shard-hash.ts; a screen recording follows its call, hashed on its
-// callRecordingId, as src/transforms/shard.ts documents). The same split must come from the engines' environment:
+// src/shard-hash.ts; screen recordings too are hashed on their own id, as SPEC §3
+// says). The same split must come from the engines' environment:
 // Kubernetes' JOB_COMPLETION_INDEX with RCBS_TOTAL_INSTANCES.
 
 import path from 'node:path';
@@ -23,9 +23,7 @@ function fnv1a32(key: string): number {
 t.test('three instances split the recordings disjointly and completely', async (t) => {
   const fx = await withSandbox(t, { sandbox: { recordings: 30, seed: 13 }, config: { metadataOnly: true } });
   const expected = exportable(fx.sandbox);
-  const shardKey = (r: (typeof expected)[number]) => (typeof r.recording.callRecordingId === 'string' ? r.recording.callRecordingId : r.id!);
-  const owner = new Map(expected.map((r) => [specJsonPath(r), fnv1a32(shardKey(r)) % TOTAL]));
-  t.ok(expected.some((r) => r.kind === 'screen' && fnv1a32(r.id!) % TOTAL !== owner.get(specJsonPath(r))), 'some screen recording would hash elsewhere on its own id');
+  const owner = new Map(expected.map((r) => [specJsonPath(r), fnv1a32(r.id!) % TOTAL]));
   t.same(new Set(owner.values()).size, TOTAL, 'the data set gives every instance some work');
 
   const ways: Array<{ name: string; run: (i: number, targetDir: string) => ReturnType<typeof fx.run> }> = [

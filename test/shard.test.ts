@@ -72,14 +72,15 @@ t.test('no instance set: every recording passes', async (t) => {
   t.equal(self.dropped, 0);
 });
 
-t.test('a screen recording goes to the instance of its call', async (t) => {
+t.test('a screen recording is hashed on its own id; followCall keeps it with its call', async (t) => {
   // Find a screen id that, hashed on its own, would land elsewhere than its call.
   const call = ids[0]!;
   const screen = ids.find((id) => shardOf(id, 3) !== shardOf(call, 3))!;
-  t.equal(shardKey({ id: screen, callRecordingId: call }), call);
+  t.equal(shardKey({ id: screen, callRecordingId: call }), screen, 'SPEC §3: hash(recording id)');
+  t.equal(shardKey({ id: screen, callRecordingId: call }, true), call);
   const owner = shardOf(call, 3);
-  const { kept } = await runShard([{ id: call }, { id: screen, callRecordingId: call }], { rcbsInstanceId: owner, totalRcbsInstances: 3 });
-  t.same(kept, [call, screen], 'the call\'s instance keeps the call and its screen recording');
-  const own = await runShard([{ id: screen, callRecordingId: call }], { rcbsInstanceId: owner, totalRcbsInstances: 3 }, {}, { followCall: false });
-  t.same(own.kept, [], 'followCall: false hashes the screen recording on its own id');
+  const own = await runShard([{ id: call }, { id: screen, callRecordingId: call }], { rcbsInstanceId: owner, totalRcbsInstances: 3 });
+  t.same(own.kept, [call], 'by default the screen recording goes to the instance of its own id');
+  const { kept } = await runShard([{ id: call }, { id: screen, callRecordingId: call }], { rcbsInstanceId: owner, totalRcbsInstances: 3 }, {}, { followCall: true });
+  t.same(kept, [call, screen], 'followCall: true keeps the call and its screen recording together');
 });

@@ -4,11 +4,11 @@
 // test vectors); the instance comes from rcbsInstanceId/totalRcbsInstances or the
 // engine's environment (src/config/instance.ts). No instance set: all pass.
 //
-// The key is the recording id, so all media of a recording stay together. A
-// screen recording carries `callRecordingId`, the id of its call: it is hashed
-// on that instead, so one instance holds the whole interaction (call audio and
-// its screens), which is what an operator searching a backup expects. Option
-// `followCall: false` hashes every recording on its own id.
+// The key is the recording id (SPEC §3: hash(recording id) mod total == id), so all
+// media of a recording stay together. Option `followCall: true` hashes a screen
+// recording on its `callRecordingId` instead, so one instance holds the whole
+// interaction (call audio and its screens); it is off by default because SPEC
+// names the recording id, and every instance of one deployment must agree on it.
 
 import { resolveInstance } from '../config/instance.js';
 import { recordingId } from '../recording.js';
@@ -17,13 +17,13 @@ import { keepWhere } from '../pipeline/streams.js';
 import { defineComponent, type Recording } from '../pipeline/types.js';
 
 interface Options {
-  /** Hash a screen recording on its callRecordingId (default true). */
+  /** Hash a screen recording on its callRecordingId (default false). */
   followCall?: boolean;
 }
 
 /** The string an instance is chosen by (see the header). A recording without any id
  * hashes as "" so exactly one instance sees it (and validate reports it once). */
-export function shardKey(recording: Recording, followCall = true): string {
+export function shardKey(recording: Recording, followCall = false): string {
   const call = recording.callRecordingId;
   if (followCall && typeof call === 'string' && call.length > 0) return call;
   return recordingId(recording) ?? '';
@@ -36,7 +36,7 @@ export default defineComponent<Options>({
   options: {
     type: 'object',
     properties: {
-      followCall: { type: 'boolean', description: 'hash screen recordings on their callRecordingId so they stay with their call (default true)' },
+      followCall: { type: 'boolean', description: 'hash screen recordings on their callRecordingId so they stay with their call (default false: SPEC hashes the recording id)' },
     },
     additionalProperties: false,
   },
@@ -48,7 +48,7 @@ export default defineComponent<Options>({
       return (records) => records;
     }
     const { id, total } = instance;
-    const followCall = options.followCall ?? true;
+    const followCall = options.followCall ?? false;
     context.log.info(`shard: this is instance ${id} of ${total} (from ${instance.source}); keeping recordings with FNV-1a(id) mod ${total} == ${id}`);
 
     return (records) =>
