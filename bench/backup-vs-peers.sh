@@ -9,7 +9,7 @@
 # "rcbs-t4 rcbs-t16 rclone awscli" (rcbs-tN = numThreads=N; 4 is the guide's default).
 # The order rotates every round; the table gives medians, the max peak RSS, the client's
 # and the server's CPU seconds. Every output file is checked against the object's MD5.
-# Needs: node, a build (done here), rclone, awscli and /usr/bin/time (installed with apt-get if missing).
+# Needs: node, a build (done here), rclone, awscli, bc and /usr/bin/time (installed with apt-get if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}

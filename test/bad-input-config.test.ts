@@ -7,7 +7,8 @@
 import t from 'tap';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { cliEnv } from './helpers/backup-state.js';
 
 interface Row {
   name: string;
@@ -38,7 +39,7 @@ const ROWS: Row[] = [
 
 t.test('malformed config.properties: exit 2 naming the key, no stack trace, nothing written', async (t) => {
   const dir = t.testdir();
-  const env = cleanEnv({ GWS_USERNAME: 'u', GWS_PASSWORD: 'p', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 's' });
+  const env = cliEnv({ GWS_USERNAME: 'u', GWS_PASSWORD: 'p', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 's' });
   // Three at a time: each is a fresh node process.
   for (let i = 0; i < ROWS.length; i += 3) {
     await Promise.all(
@@ -61,7 +62,7 @@ t.test('malformed config.properties: exit 2 naming the key, no stack trace, noth
 t.test('a config path that is a folder, or missing: exit 2 naming it', async (t) => {
   const dir = t.testdir({ folder: {} });
   for (const config of [path.join(dir, 'folder'), path.join(dir, 'missing.properties')]) {
-    const result = await runCli(['-config', config], { env: cleanEnv() });
+    const result = await runCli(['-config', config], { env: cliEnv() });
     t.equal(result.code, 2, result.stderr);
     t.match(result.stderr, new RegExp(config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     t.notMatch(result.stderr, /\n\s+at /);
@@ -72,7 +73,7 @@ t.test('a typo in a key warns with the nearest known key (not an error)', async 
   const dir = t.testdir();
   const config = path.join(dir, 'config.properties');
   writeFileSync(config, 'gwsUriPrefix = http://127.0.0.1:9/api/v2\ntargetDir = ./t\nmaxAgee = 3\n');
-  const result = await runCli(['validate', 'backup', '--config', config], { env: cleanEnv(), cwd: dir });
+  const result = await runCli(['validate', 'backup', '--config', config], { env: cliEnv(), cwd: dir });
   t.match(result.stderr, /line 3: unknown key maxAgee is ignored; did you mean maxAge\?/, 'the typo names the key it probably meant, with its line');
   t.equal(result.code, 0, 'a typo alone is a warning');
 });

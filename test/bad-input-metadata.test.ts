@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSandbox, type SandboxRecording } from '../src/sandbox/index.js';
-import { cleanEnv, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { cliEnv } from './helpers/backup-state.js';
 
 type Rec = Record<string, unknown> & { id?: unknown; mediaFiles?: Record<string, unknown>[] };
 interface Row {
@@ -84,7 +85,7 @@ t.test('hostile metadata: quarantined with a reason, nothing outside targetDir, 
       .replace(/^gwsUriPrefix = .*$/m, `gwsUriPrefix = http://127.0.0.1:${(gws.address() as AddressInfo).port}/api/v2`)
       .replace(/^maxAge = .*$/m, 'maxAge = 4\ngwsPageSize = 10'),
   );
-  const result = await runCli(['-config', config], { env: cleanEnv(sandbox.env()) });
+  const result = await runCli(['-config', config], { env: cliEnv(sandbox.env()) });
   t.notMatch(result.stderr, /\n\s+at /, 'no stack trace');
   const raw = [...result.stderr.matchAll(/[\u0000-\u0008\u000b-\u001f\u007f]/g)].map((m) => JSON.stringify(result.stderr.slice(Math.max(0, m.index - 60), m.index + 20)));
   t.same(raw, [], 'no raw control character reaches the terminal (escape-sequence injection)');

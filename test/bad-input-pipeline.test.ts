@@ -8,7 +8,8 @@
 import t from 'tap';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { cliEnv } from './helpers/backup-state.js';
 
 const good = {
   name: 'hostile',
@@ -43,7 +44,7 @@ t.test('hostile pipeline files: validate and run exit 2 naming the problem', asy
   const dir = t.testdir();
   const config = path.join(dir, 'config.properties');
   writeFileSync(config, `gwsUriPrefix = http://127.0.0.1:9/api/v2\ntargetDir = ./t\nmetadataOnly = true\n`);
-  const env = cleanEnv({ GWS_USERNAME: 'u', GWS_PASSWORD: 'p' });
+  const env = cliEnv({ GWS_USERNAME: 'u', GWS_PASSWORD: 'p' });
   for (let i = 0; i < ROWS.length; i += 3) {
     await Promise.all(
       ROWS.slice(i, i + 3).map(async (row, j) => {

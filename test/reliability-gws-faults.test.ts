@@ -19,8 +19,8 @@ import { recordingsInWindow } from '../src/sources/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
-import { cleanEnv, runCli } from './helpers/cli.js';
-import { backupState } from './helpers/backup-state.js';
+import { runCli } from './helpers/cli.js';
+import { backupState, cliEnv } from './helpers/backup-state.js';
 
 type Fault = 'pass' | '429' | '500' | '503' | 'reset' | 'truncate' | 'not-json' | 'status-4' | 'status-10' | 'slow';
 
@@ -84,7 +84,7 @@ t.test('GWS faults during a real backup', async (t) => {
   const sandbox = await startSandbox({ recordings: 12, oddities: false, seed: 3, maxSegments: 2 });
   t.teardown(() => sandbox.close());
   const proxy = await startGwsFaultProxy(t, sandbox);
-  const env = cleanEnv(sandbox.env());
+  const env = cliEnv(sandbox.env());
   let caseNo = 0;
   const backup = async (decide: FaultProxy['decide']) => {
     const dir = t.testdir();

@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
-import { cleanEnv, runCli } from './helpers/cli.js';
-import { backupState, wantedMedia } from './helpers/backup-state.js';
+import { runCli } from './helpers/cli.js';
+import { backupState, wantedMedia, cliEnv } from './helpers/backup-state.js';
 
 type Fault = 'slowdown' | 'reset-mid-body' | 'short-body' | '403' | '404';
 
@@ -85,7 +85,7 @@ t.test('S3 faults: retried or resumed where they can be, coded failures where no
   const targetDir = path.join(dir, 'target');
   const config = path.join(dir, 'config.properties');
   writeFileSync(config, sandbox.configProperties(targetDir).replace(/^s3Endpoint = .*$/m, `s3Endpoint = http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  const env = cleanEnv(sandbox.env());
+  const env = cliEnv(sandbox.env());
 
   const first = await runCli(['-config', config], { env });
   t.equal(first.code, 1, `some media failed: exit 1\n${first.stderr.slice(-2500)}`);

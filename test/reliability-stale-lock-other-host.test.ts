@@ -15,7 +15,8 @@ import path from 'node:path';
 import { acquireLock, LOCK_REFRESH_MS, LOCK_STALE_MS } from '../src/store/lock.js';
 import { openStore } from '../src/store/index.js';
 import { createLogger, silentLogger } from '../src/log.js';
-import { cleanEnv, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { cliEnv } from './helpers/backup-state.js';
 
 const OTHER = { pid: 4242, host: 'rcbs-backup-0-x7k2p', startedAt: 1_700_000_000_000 };
 
@@ -74,7 +75,7 @@ t.test('through the CLI: a fresh foreign lock exits 3; once stale, the run takes
   t.teardown(() => server.close());
   const config = path.join(dir, 'config.properties');
   writeFileSync(config, `gwsUriPrefix = http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2\ntargetDir = ${dir}\nmetadataOnly = true\nmaxDate = 2024-03-01\nminDate = 2024-03-10\n`);
-  const env = cleanEnv({ GWS_USERNAME: 'u', GWS_PASSWORD: 'p' });
+  const env = cliEnv({ GWS_USERNAME: 'u', GWS_PASSWORD: 'p' });
   const held = await runCli(['run', 'backup', '--config', config], { env });
   t.equal(held.code, 3, held.stderr);
   t.match(held.stderr, /RCBS_LOCK_HELD/);

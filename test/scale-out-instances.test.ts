@@ -4,7 +4,8 @@
 // RCBS_TOTAL_INSTANCES=3 and each its own targetDir, run at the same time
 // against one GWS and S3: their sets are disjoint, together they are the
 // complete byte-exact set (metadata and media), each recording sits on the
-// instance fnv1a32(id) mod 3 names (a screen recording: its call's id), and each instance writes its own checkpoint.
+// instance fnv1a32(shard key) mod 3 names (the shard transform's own key
+// function), and each instance writes its own checkpoint.
 // If this broke, N pods would double-fetch or, worse, silently skip recordings.
 
 import t from 'tap';
@@ -13,8 +14,8 @@ import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
 import { shardOf } from '../src/shard-hash.js';
 import { shardKey } from '../src/transforms/shard.js';
-import { cleanEnv, ROOT, runCli } from './helpers/cli.js';
-import { backupState, wantedMedia } from './helpers/backup-state.js';
+import { ROOT, runCli } from './helpers/cli.js';
+import { backupState, wantedMedia, cliEnv } from './helpers/backup-state.js';
 
 const TOTAL = 3;
 
@@ -41,7 +42,7 @@ for (const indexVar of ['JOB_COMPLETION_INDEX', 'AWS_BATCH_JOB_ARRAY_INDEX']) {
         const targetDir = path.join(dir, `instance-${index}`);
         const config = path.join(dir, `config-${index}.properties`);
         writeFileSync(config, sandbox.configProperties(targetDir));
-        const result = await runCli(['-config', config], { env: cleanEnv({ ...sandbox.env(), [indexVar]: String(index), RCBS_TOTAL_INSTANCES: String(TOTAL) }) });
+        const result = await runCli(['-config', config], { env: cliEnv({ ...sandbox.env(), [indexVar]: String(index), RCBS_TOTAL_INSTANCES: String(TOTAL) }) });
         return { index, targetDir, result };
       }),
     );
@@ -49,7 +50,7 @@ for (const indexVar of ['JOB_COMPLETION_INDEX', 'AWS_BATCH_JOB_ARRAY_INDEX']) {
     const seenRecordings = new Map<string, number>();
     for (const { index, targetDir, result } of runs) {
       t.equal(result.code, 0, `instance ${index}: exit 0\n${result.stderr.slice(-1000)}`);
-      // The shard key is the recording id, or for a screen recording its call's id (shard.ts).
+      // The key the shard transform uses with its default options (shard.ts).
       const mine = (id: string) => shardOf(shardKey(sandbox.recording(id)!.recording), TOTAL) === index;
       const state = backupState(targetDir, sandbox, mine);
       t.same(state.problems, [], `instance ${index}: byte-exact, index honest`);
@@ -74,7 +75,7 @@ t.test('a half-set instance (index without the total) is a config error, never "
   const dir = t.testdir();
   const config = path.join(dir, 'config.properties');
   writeFileSync(config, `gwsUriPrefix = http://127.0.0.1:9/api/v2\ntargetDir = ${dir}/t\n`);
-  const result = await runCli(['-config', config], { env: cleanEnv({ JOB_COMPLETION_INDEX: '1', GWS_USERNAME: 'u', GWS_PASSWORD: 'p' }) });
+  const result = await runCli(['-config', config], { env: cliEnv({ JOB_COMPLETION_INDEX: '1', GWS_USERNAME: 'u', GWS_PASSWORD: 'p' }) });
   t.equal(result.code, 2, result.stderr);
   t.match(result.stderr, /RCBS_TOTAL_INSTANCES/);
   t.notMatch(result.stderr, /\n\s+at /);

@@ -13,7 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
-import { cleanEnv, runCli, type CliResult } from './helpers/cli.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { cliEnv } from './helpers/backup-state.js';
 
 const GWS_USER = 'backup-operator@tenant.example';
 const SECRETS = {
@@ -58,7 +59,7 @@ t.test('no secret in any output or file of any command', async (t) => {
   const badConfig = path.join(dir, 'bad.properties');
   writeFileSync(badConfig, `gwsUriPrefix = ${sandbox.gwsUrl}\ntargetDir = ${targetDir}\nmaxAge = forever\nnumThreads = -3\n`);
 
-  const env = cleanEnv({ ...sandbox.env(), AWS_SESSION_TOKEN: SECRETS.sessionToken, RCBS_KEY_PASSPHRASE: SECRETS.passphrase });
+  const env = cliEnv({ ...sandbox.env(), AWS_SESSION_TOKEN: SECRETS.sessionToken, RCBS_KEY_PASSPHRASE: SECRETS.passphrase });
   const debug = ['--log-level', 'debug'];
   const results: [string, CliResult][] = [];
   const run = async (name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) => {

@@ -7,6 +7,7 @@ need_tools() {
   command -v rclone >/dev/null || missing+=(rclone)
   [ -x /usr/bin/aws ] || missing+=(awscli)
   [ -x /usr/bin/time ] || missing+=(time)
+  command -v bc >/dev/null || missing+=(bc)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (Debian packages)" >&2
     apt-get install -y "${missing[@]}" >/dev/null

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { cleanEnv } from './cli.js';
 
 export const WANTED_TYPE = /^(audio\/mp3|video\/mp4)$/;
 
@@ -134,4 +135,11 @@ export async function until(check: () => boolean, deadlineMs = 10_000, everyMs =
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return check();
+}
+
+/** cleanEnv without the NODE_OPTIONS loaders tap passes down (TypeScript, mock): they make
+ * every spawned CLI about twice as slow to start, and the CLI under test is the built
+ * dist/cli.js, which needs none of them. (tap's processinfo hook adds itself back.) */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return cleanEnv({ NODE_OPTIONS: '', ...extra });
 }
