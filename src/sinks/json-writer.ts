@@ -54,7 +54,9 @@ export default defineComponent<Options>({
   create(options, context, self) {
     const requireMedia = options.requireMedia ?? !context.config.metadataOnly;
     const tally = { written: 0, rewritten: 0, unchanged: 0, waiting: 0, kept: 0 };
-    const concurrency = context.config.downloadMode === 'single' ? 1 : Math.max(1, context.config.numThreads);
+    // Small local writes whose cost is waiting on fsync: more in flight lets them share
+    // the folder and journal fsyncs (group commit). `single` still means one at a time.
+    const concurrency = context.config.downloadMode === 'single' ? 1 : Math.max(16, context.config.numThreads);
 
     const fail = (record: PipelineRecord, id: string | undefined, err: unknown) => {
       const e = toRcbsError(err, 'RCBS_STORE_IO');

@@ -26,9 +26,7 @@ export function newTempPath(finalPath: string): string {
   return path.join(path.dirname(finalPath), tempPrefix(finalPath) + randomBytes(6).toString('hex') + TEMP_SUFFIX);
 }
 
-/** fsync a folder so a rename in it is durable. Windows cannot open folders: skipped there. */
-export async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
+async function syncDirNow(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
@@ -37,6 +35,38 @@ export async function fsyncDir(dir: string): Promise<void> {
     if (!['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
   } finally {
     await handle.close();
+  }
+}
+
+/** Per folder: the fsync running now, and the one queued behind it. */
+const dirSyncs = new Map<string, { running: Promise<void>; queued?: Promise<void> }>();
+
+/**
+ * fsync a folder so a rename in it is durable. Windows cannot open folders: skipped there.
+ * Group commit: renames into one folder (an hour's recordings) share fsyncs. A caller
+ * whose rename is done joins the queued fsync, which starts only after the running
+ * one ends — so the fsync it waits for always began after its rename.
+ */
+export function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return Promise.resolve();
+  const current = dirSyncs.get(dir);
+  if (!current) {
+    const running = syncDirNow(dir).finally(() => advance(dir));
+    dirSyncs.set(dir, { running });
+    return running;
+  }
+  current.queued ??= current.running.catch(() => {}).then(() => syncDirNow(dir));
+  return current.queued;
+}
+
+function advance(dir: string): void {
+  const current = dirSyncs.get(dir);
+  if (!current) return;
+  if (current.queued) {
+    const running = current.queued.finally(() => advance(dir));
+    dirSyncs.set(dir, { running });
+  } else {
+    dirSyncs.delete(dir);
   }
 }
 
