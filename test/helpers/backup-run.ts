@@ -10,10 +10,11 @@
 // after N bytes until released: that is how a test catches rcbs mid-transfer
 // without guessing at timings.
 
+import fg from 'fast-glob';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -176,47 +177,14 @@ export function md5(data: Buffer): string {
   return createHash('md5').update(data).digest('hex');
 }
 
-/** Every file below `dir` (relative, forward slashes), `.rcbs/` excluded. */
+/** Every file below `dir` (relative, forward slashes, dot files too), `.rcbs/` excluded. */
 export async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string) => {
-    let entries;
-    try {
-      entries = await readdir(path.join(dir, rel), { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (child !== '.rcbs') await walk(child);
-      } else out.push(child);
-    }
-  };
-  await walk('');
-  return out.sort();
+  return (await fg('**/*', { cwd: dir, dot: true, onlyFiles: true, ignore: ['.rcbs/**'] })).sort();
 }
 
 /** Temp files of atomic writes (`.<name>.<random>.part`) anywhere below `dir`, `.rcbs/` included. */
 export async function tempFiles(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (rel: string) => {
-    let entries;
-    try {
-      entries = await readdir(path.join(dir, rel), { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(child);
-      else if (e.name.endsWith('.part')) found.push(child);
-    }
-  };
-  await walk('');
-  return found.sort();
+  return (await fg('**/*.part', { cwd: dir, dot: true, onlyFiles: true })).sort();
 }
 
 /** Resolves once `check` returns a value other than undefined; fails after `ms`. */

@@ -12,7 +12,8 @@
 //   withSandbox(t, { sandbox?, config? }) → { sandbox, dir, targetDir, configPath,
 //     env, gwsRequests, s3Requests(), run(args, extraEnv?) }
 
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import fg from 'fast-glob';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startSandbox, type GwsRequestInfo, type Sandbox, type SandboxOptions, type SandboxRecording } from '../../src/sandbox/index.js';
 import { startS3Proxy, type S3Proxy } from './backup-run.js';
@@ -90,24 +91,8 @@ export function specJsonPath(r: SandboxRecording): string {
 
 /** Every file below `root` (relative, forward slashes) with its mtime in ms; `.rcbs/` included unless `skipState`. */
 export async function filesWithMtime(root: string, skipState = false): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const walk = async (rel: string) => {
-    let entries;
-    try {
-      entries = await readdir(path.join(root, rel), { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (!(skipState && child === '.rcbs')) await walk(child);
-      } else out.set(child, (await stat(path.join(root, child))).mtimeMs);
-    }
-  };
-  await walk('');
-  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
+  const entries = await fg('**/*', { cwd: root, dot: true, onlyFiles: true, stats: true, ignore: skipState ? ['.rcbs/**'] : [] });
+  return new Map(entries.map((e) => [e.path, e.stats!.mtimeMs] as [string, number]).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The `json-writer: metadata files written=… rewritten=… unchanged=…` tally of a run's stderr. */
