@@ -153,7 +153,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
 
   program
     .command('find')
-    .description('search the downloaded metadata; prints matching recordings as NDJSON ({"path","recording"} per line); exit 1 when nothing matches')
+    .description('search the downloaded metadata; prints matching recordings as NDJSON (one recording per line); exit 1 when nothing matches')
     .option('--config <file>', 'config.properties (for targetDir)')
     .option('--set <key=value>', 'set a config key (repeatable)', collect, [])
     .option('--target <dir>', 'the backup folder (default: targetDir from the config)')
@@ -166,6 +166,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--id <id>', 'recording id')
     .option('--media-type <type>', 'media MIME type, e.g. audio/mp3')
     .option('--text <text>', 'any text anywhere in the metadata')
+    .option('--with-path', 'print {"path","recording"} per line, path relative to targetDir')
     .addHelpText('after', FIND_HELP)
     .action(async (opts: Record<string, string | string[] | undefined>, command: Command) => {
       const log = loggerFor(command);
@@ -189,6 +190,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
             id: opts.id as string | undefined,
             mediaType: opts.mediaType as string | undefined,
             text: opts.text as string | undefined,
+            withPath: Boolean(opts.withPath),
           },
           process.stdout,
           log,

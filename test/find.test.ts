@@ -101,12 +101,28 @@ async function find(dir: string, opts: Omit<FindOptions, 'targetDir'>): Promise<
     },
   });
   const logs: string[] = [];
-  const code = await findCommand({ targetDir: dir, ...opts }, out, createLogger({ write: (line) => logs.push(line) }));
+  const code = await findCommand({ targetDir: dir, withPath: true, ...opts }, out, createLogger({ write: (line) => logs.push(line) }));
   const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; recording: Recording });
   return { code, lines, ids: lines.map((l) => l.recording.id as string).sort(), logs };
 }
 
-t.test('no filter: every recording once, as {path, recording} NDJSON; state, temp and broken files skipped', async (t) => {
+t.test('by default each line is the stored recording itself, nothing added', async (t) => {
+  const dir = backupTree(t);
+  let text = '';
+  const out = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  t.equal(await findCommand({ targetDir: dir, id: 'ANI0003' }, out, createLogger({ write: () => {} })), 0);
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(lines.length, 1);
+  const [rel] = Object.entries(files).find(([, r]) => (r as Recording).id === 'ANI0003')!;
+  t.same(lines[0], JSON.parse(JSON.stringify(files[rel])));
+});
+
+t.test('--with-path: every recording once, as {path, recording} NDJSON; state, temp and broken files skipped', async (t) => {
   const dir = backupTree(t);
   const { code, lines, ids, logs } = await find(dir, {});
   t.equal(code, 0);
@@ -194,7 +210,7 @@ t.test('a reader that goes away (| head -n 1) ends the search cleanly', async (t
   t.equal(code, 0, 'matches were printed before the reader left');
   t.equal(await headExit, 0);
   t.equal(headOut.split('\n').filter(Boolean).length, 1);
-  t.match(JSON.parse(headOut), { path: /^Environment\/2015\/09\/01\/16\/R\d+\.json$/, recording: { id: /^R\d+$/ } });
+  t.match(JSON.parse(headOut), { id: /^R\d+$/, padding: String }, 'by default a line is the recording itself');
   t.same(logs.filter((l) => /error/i.test(l)), [], 'no error is logged');
   t.match(logs.join('\n'), /find finished .*stoppedEarly=true/, 'the walk stopped at the broken pipe instead of reading on');
 });

@@ -26,11 +26,14 @@ export interface FindOptions {
   id?: string;
   mediaType?: string;
   text?: string;
+  /** Wrap each line as {"path","recording"}. */
+  withPath?: boolean;
 }
 
 /** For the CLI: `.addHelpText('after', FIND_HELP)`. */
 export const FIND_HELP = `
-Prints one JSON line per matching recording: {"path":"<JSON file relative to targetDir>","recording":{…}}.
+Prints one JSON line per matching recording: the recording's metadata exactly as stored.
+With --with-path: {"path":"<JSON file relative to targetDir>","recording":{…}} instead.
 All given filters must match (AND):
   --caller N      digits of N within callerPhoneNumber or a media file's parameters.ani (non-digits ignored)
   --dialed N      digits of N within dialedPhoneNumber or a media file's parameters.dnis
@@ -202,7 +205,7 @@ export async function findCommand(opts: FindOptions, out: Writable, log: Logger)
   const { matchers, problems } = buildMatchers(opts);
   const targetDir = path.resolve(opts.targetDir);
   const isDir = await stat(targetDir).then((s) => s.isDirectory(), () => false);
-  if (!isDir) problems.push(`targetDir ${targetDir} is not a folder: point --config (its targetDir) or --target-dir at a backup`);
+  if (!isDir) problems.push(`targetDir ${targetDir} is not a folder: point --config (its targetDir) or --target at a backup`);
   if (problems.length > 0) {
     for (const problem of problems) log.error(problem, { code: 'RCBS_USAGE' });
     return 2;
@@ -241,7 +244,7 @@ export async function findCommand(opts: FindOptions, out: Writable, log: Logger)
       }
       if (!matchers.every((match) => match(recording, raw))) continue;
       matches++;
-      const line = JSON.stringify({ path: rel.split(path.sep).join('/'), recording }) + '\n';
+      const line = (opts.withPath ? JSON.stringify({ path: rel.split(path.sep).join('/'), recording }) : JSON.stringify(recording)) + '\n';
       if (!(await writer.write(line))) break; // the reader went away (| head): a clean stop
     }
   } finally {
