@@ -87,6 +87,9 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
 
   io.log.info(`running pipeline ${name}`, { pipeline: loaded.path, targetDir: config.targetDir, dryRun: options.dryRun || undefined });
   try {
+    // The lock first: a second instance must exit 3 at once (SPEC §5), before any
+    // component talks to GWS or S3.
+    if (writes) await context.store();
     const outcome = await runPipeline(steps, context, {
       storeOpened: () => store !== undefined,
       onStop: (reason) =>
