@@ -1,10 +1,11 @@
 // Pins SPEC §3's gwsProxyHost/gwsProxyPort: when set, every GWS request goes through
-// that proxy (an absolute-URI request for an http:// GWS, as plain HTTP proxies
-// expect), and the host is accepted with or without its scheme, since the guide's
-// example is `http://10.0.1.31` while the AWS one is a bare address. The proxy here
-// is real: it forwards to the real GWS test server and logs what it relayed.
+// that proxy as a CONNECT tunnel ("HTTP CONNECT proxies"), for an http:// GWS too,
+// and the host is accepted with or without its scheme, since the guide's example is
+// `http://10.0.1.31` while the AWS one is a bare address. The proxy here is real and
+// CONNECT-only: it tunnels to the real GWS test server and logs what it tunnelled.
 import t from 'tap';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createGwsClient } from '../src/sources/gws/client.js';
 import { recordingsInWindow } from '../src/sources/gws/paging.js';
@@ -31,19 +32,24 @@ for (const withScheme of [true, false]) {
       }),
     );
     const relayed: string[] = [];
-    const proxyPort = await listen(
-      t,
-      createServer((req, res) => {
-        relayed.push(`${req.method} ${req.url}`);
-        const target = new URL(req.url!);
-        const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, via: '1.1 test-proxy' } }, (answer) => {
-          res.writeHead(answer.statusCode!, answer.headers);
-          answer.pipe(res);
-        });
-        upstream.on('error', () => res.writeHead(502).end());
-        req.pipe(upstream);
-      }),
-    );
+    // CONNECT only: a plain request to the proxy itself is refused.
+    const proxy = createServer((req, res) => {
+      relayed.push(`${req.method} ${req.url}`);
+      res.writeHead(405).end();
+    });
+    proxy.on('connect', (req, client, head) => {
+      relayed.push(`CONNECT ${req.url}`);
+      const [host, port] = req.url!.split(':');
+      const upstream = connect(Number(port), host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    const proxyPort = await listen(t, proxy);
     const config = configWith({
       gwsUriPrefix: `http://127.0.0.1:${gwsPort}/api/v2`,
       gwsProxyHost: withScheme ? 'http://127.0.0.1' : '127.0.0.1',
@@ -54,8 +60,8 @@ for (const withScheme of [true, false]) {
     const ids: unknown[] = [];
     for await (const r of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize: 10, slices: [{ start: 1, end: 2 }] })) ids.push(r.id);
     t.same(ids, ['via-proxy']);
-    t.same(relayed, [`GET http://127.0.0.1:${gwsPort}/api/v2/recordings?startTime=1&endTime=2&limit=10&offset=0`]);
-    t.same(gwsSeen, ['1.1 test-proxy /api/v2/recordings?startTime=1&endTime=2&limit=10&offset=0']);
+    t.same(relayed, [`CONNECT 127.0.0.1:${gwsPort}`]);
+    t.same(gwsSeen, ['direct /api/v2/recordings?startTime=1&endTime=2&limit=10&offset=0'], 'GWS saw the request through the tunnel');
   });
 }
 

@@ -1,7 +1,7 @@
 // The HTTP client for Genesys Interaction Recording Web Services (SPEC §4), on undici.
 // One dispatcher per client: a keep-alive Agent, or a ProxyAgent when gwsProxyHost is
-// set (CONNECT tunnel for https targets, absolute-URI requests for http ones, as a
-// plain HTTP proxy expects). Basic auth and a cookie jar on every call. Failures the
+// set, tunnelling every request with CONNECT (SPEC §3: "HTTP CONNECT proxies"), for
+// http and https GWS alike. Basic auth and a cookie jar on every call. Failures the
 // retry policy names (429/5xx, resets, timeouts, statusCode 4) are retried with
 // backoff; a page body that breaks off midway is read again from the start, which is
 // safe because the pager dedupes by id. Every error is an RcbsError whose message
@@ -79,7 +79,7 @@ export class GwsClient {
     const connections = options.connections ?? 4;
     const proxy = proxyUri(options.proxyHost, options.proxyPort);
     this.#dispatcher = proxy
-      ? new ProxyAgent({ uri: proxy, proxyTunnel: false, connections, keepAliveTimeout: 30_000 })
+      ? new ProxyAgent({ uri: proxy, proxyTunnel: true, connections, keepAliveTimeout: 30_000 })
       : new Agent({ connections, keepAliveTimeout: 30_000 });
   }
 
