@@ -20,10 +20,9 @@ import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
-import { checkCredentials, createS3Client } from '../s3/client.js';
 import { objectUrl } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
-import { downloadObject, type TransferRequest } from '../s3/transfer.js';
+import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
 
 interface Options {
@@ -69,6 +68,9 @@ export async function createS3Download(options: Options, context: RunContext, se
     return (records: Highland.Stream<PipelineRecord>) => records;
   }
   checkKeyTemplate(config.s3KeyTemplate);
+  // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
+  // start-up that metadata-only, verify and decrypt runs do without.
+  const [{ checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
   const location: S3Location = await resolveS3Location(context);
   let client: S3Client | undefined;
   if (!context.dryRun) {
