@@ -7,7 +7,6 @@ import { RcbsError } from '../errors.js';
 import type { RunContext, Recording } from '../pipeline/types.js';
 import type { RcbsConfig } from '../config/types.js';
 import { recordingId, type MediaFile } from '../recording.js';
-import { fetchS3Settings } from '../sources/gws/settings.js';
 
 export interface S3Location {
   bucket: string;
@@ -36,6 +35,7 @@ export async function resolveS3Location(context: RunContext): Promise<S3Location
   const { config, log } = context;
   if (config.gwsUriPrefix) {
     try {
+      const { fetchS3Settings } = await import('../sources/gws/settings.js');
       return await fetchS3Settings(context);
     } catch (err) {
       if (!config.s3Bucket) throw err;

@@ -7,8 +7,6 @@
 import { computeWindow } from '../config/window.js';
 import { RcbsError } from '../errors.js';
 import { defineComponent, type RunContext } from '../pipeline/types.js';
-import { createGwsClient } from './gws/client.js';
-import { recordingStream } from './gws/source.js';
 
 interface Options {
   /** Overrides gwsPageSize for this pipeline. */
@@ -57,6 +55,8 @@ export default defineComponent<Options>({
       to: new Date(window.end).toISOString(),
       slices: window.slices.length,
     });
+    // undici and stream-json load only for pipelines that query GWS.
+    const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('./gws/client.js'), import('./gws/source.js')]);
     const client = createGwsClient(context);
     const query = { recordingsUri: config.gwsRecordingsUri, pageSize: options.pageSize ?? config.gwsPageSize, slices: window.slices, log: context.log };
     return () => recordingStream(context, client, query);
