@@ -3,7 +3,7 @@
 // completely, then run with the target store opened (and locked) on first use.
 
 import type { Readable, Writable } from 'node:stream';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { findComponent } from '../pipeline/registry.js';
@@ -53,6 +53,9 @@ export async function preparePipeline(target: string, options: RunCommandOptions
     sets: [...(options.presets ?? []), ...(options.set ?? [])],
   });
   let steps = resolvePipeline(loaded, config, env);
+  for (const step of steps) {
+    if (step.component.requiresConfig) requireKeys(config, step.component.requiresConfig, `by ${step.component.name} (${loaded.file.name} ${step.at})`);
+  }
   if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
     // --ndjson: the records that reach the end, with their outcome, go to stdout.
     steps = [...steps, { kind: 'sink', at: '--ndjson', component: findComponent('sink', 'ndjson')!, options: Object.freeze({}) }];

@@ -101,6 +101,9 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** Sources and sinks are nouns (gws-recordings), transforms verbs (dedupe). */
   name: string;
   description: string;
+  /** Config keys the component cannot work without: checked with the pipeline, before
+   * anything is opened or written (`rcbs validate` reports them too). */
+  requiresConfig?: ReadonlyArray<keyof RcbsConfig>;
   /** True for sinks that write the backup into targetDir: only a pipeline with one
    * advances last_recording_endtime.txt (an NDJSON-only export must not). */
   writesTarget?: boolean;

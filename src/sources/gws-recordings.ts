@@ -29,6 +29,7 @@ async function lastRecordingEndTime(context: RunContext): Promise<number | undef
 export default defineComponent<Options>({
   kind: 'source',
   name: 'gws-recordings',
+  requiresConfig: ['gwsUriPrefix'],
   description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page.',
   options: {
     type: 'object',
