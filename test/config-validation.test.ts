@@ -273,3 +273,13 @@ t.test('the key table renders as Markdown with every key and its variable', asyn
   t.match(doc, '`RCBS_TOTAL_RCBS_INSTANCES`');
   t.match(doc, 'audio/mp3\\|video/mp4', 'pipes in values are escaped for the table');
 });
+
+// An invalid value stops the run; a misspelt key beside it (often the cause) must not
+// vanish: the warning travels in the same error message.
+t.test('warnings ride along when the config is invalid', async (t) => {
+  const dir = t.testdir({ 'config.properties': 'gwsUriPrefix = https://x.example/api\nmaxage = 3\nnumThreads = zero\n' });
+  const err = await loadConfig({ configFile: `${dir}/config.properties`, env: {}, sets: [] }).then(() => undefined, (e: unknown) => e as RcbsError);
+  t.equal(err?.code, 'RCBS_CONFIG_INVALID');
+  t.match(err?.message, /numThreads=zero/);
+  t.match(err?.message, /unknown key maxage .*did you mean maxAge\?/);
+});

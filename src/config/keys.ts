@@ -311,10 +311,12 @@ export function printableValue(key: string, value: string, env: NodeJS.ProcessEn
 }
 
 /** The one error every config problem ends in: each line says key=value, what is allowed, and where it came from. */
-export function configInvalidError(problems: ConfigProblem[], heading = 'the configuration is invalid'): RcbsError {
+export function configInvalidError(problems: ConfigProblem[], heading = 'the configuration is invalid', warnings: readonly string[] = []): RcbsError {
   const lines = problems.map((p) => `  - ${p.key}=${p.value}: ${p.allowed} (from ${p.source})`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new RcbsError('RCBS_CONFIG_INVALID', `${heading} (${count}):\n${lines.join('\n')}\nFix each value where it came from and run again.`, { problems });
+  // Warnings (a misspelt key…) often explain the problem: keep them in the one message.
+  const notes = warnings.length > 0 ? `\nAlso:\n${warnings.map((w) => `  - ${w}`).join('\n')}` : '';
+  return new RcbsError('RCBS_CONFIG_INVALID', `${heading} (${count}):\n${lines.join('\n')}${notes}\nFix each value where it came from and run again.`, { problems, warnings });
 }
 
 /** The key table as Markdown (docs/config.md), with the environment variable of each key. */

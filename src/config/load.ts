@@ -256,7 +256,7 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
 
   crossChecks(config as Partial<RcbsConfig>, valid, sources, written, problems, env);
 
-  if (problems.length > 0) throw configInvalidError(problems);
+  if (problems.length > 0) throw configInvalidError(problems, undefined, warnings);
 
   const credentials: Credentials = {};
   const credential = (name: string) => (env[name] ? env[name] : undefined);
