@@ -17,7 +17,9 @@ const HINTS: Record<string, string> = {
 export function storeIoError(action: string, file: string, err: unknown): RcbsError {
   if (isRcbsError(err)) return err;
   const e = err as NodeJS.ErrnoException;
-  const os = e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+  // Node's messages usually start with the code already ("ENOSPC: no space left…").
+  const message = String(e?.message ?? err);
+  const os = e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
   const hint = (e?.code && HINTS[e.code]) || 'check the target folder (targetDir)';
   return new RcbsError('RCBS_STORE_IO', `could not ${action} ${file} (${os}); ${hint}`, { path: file, errno: e?.code }, { cause: err });
 }
