@@ -101,8 +101,12 @@ interface Progress {
   checksum?: ReturnType<ObjectChecksum['start']>;
 }
 
-/** Writes at explicit offsets and hashes a chunk only once it is on disk, so Progress never runs ahead of the file. */
-function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number) => void): Writable {
+/** Writes at explicit offsets and hashes a chunk only once it is on disk, so Progress never runs ahead of the file.
+ * `idle()` waits for the write on the thread pool: when a transfer breaks, that write may
+ * still land and move Progress after the stream has failed, and a resume computed before it
+ * would write the rest at the wrong offset (the MD5 caught it; the retry refetched from zero). */
+function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number) => void): Writable & { idle(): Promise<void> } {
+  let inflight: Promise<void> = Promise.resolve();
   // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
   // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
   // per chunk cost ~20% of the client's CPU on a 600 MiB backup).
@@ -128,15 +132,18 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
     progress.written += length;
     onBytes?.(length);
   };
-  return new Writable({
+  const sink = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _encoding, callback) {
-      writeChunks([chunk]).then(() => callback(), callback);
+      inflight = writeChunks([chunk]);
+      inflight.then(() => callback(), callback);
     },
     writev(entries, callback) {
-      writeChunks(entries.map((e) => e.chunk as Buffer)).then(() => callback(), callback);
+      inflight = writeChunks(entries.map((e) => e.chunk as Buffer));
+      inflight.then(() => callback(), callback);
     },
   });
+  return Object.assign(sink, { idle: () => inflight.catch(() => {}) });
 }
 
 /** Re-reads the first `bytes` of a partial file into fresh digests. */
@@ -259,7 +266,12 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
     } else {
       resumes++;
     }
-    await pipeline(body, fileSink(file, progress, request.onBytes), { signal });
+    const sink = fileSink(file, progress, request.onBytes);
+    try {
+      await pipeline(body, sink, { signal });
+    } finally {
+      await sink.idle();
+    }
     if (progress.written < total) throw shortBody(ref, progress.written, total);
     verify();
   };
