@@ -14,6 +14,7 @@ import path from 'node:path';
 import { openStore } from '../src/store/index.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import type { RcbsError } from '../src/errors.js';
+import { collect } from './helpers/async.js';
 
 const open = (targetDir: string, log = silentLogger) => openStore({ targetDir, recordingFolderFormat: 'yyyy', log });
 
@@ -83,7 +84,7 @@ t.test('read-only opens take no lock and write nothing', async (t) => {
   t.ok(existsSync(path.join(dir, '.rcbs', 'lock')), 'the writer still holds its lock');
   // A dry run on a new install: an empty store, and the folder is not created.
   const empty = await openStore({ targetDir: path.join(dir, 'missing'), recordingFolderFormat: 'yyyy', log: silentLogger, readOnly: true });
-  t.equal([...empty.allMedia()].length, 0);
+  t.equal((await collect(empty.allMedia())).length, 0);
   await empty.close();
   t.notOk(existsSync(path.join(dir, 'missing')));
 });

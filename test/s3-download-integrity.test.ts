@@ -35,7 +35,7 @@ async function downloadThrough(t: Test, faults: Fault[]) {
   const sink = await createS3Download({}, context, newCounters(), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   const store = await context.store();
-  const indexed = store.getMedia('m-1');
+  const indexed = await store.getMedia('m-1');
   await store.close();
   return { record: record!, object, proxy, context, folder: path.join(targetDir, DIR), indexed };
 }

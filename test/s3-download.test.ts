@@ -72,7 +72,7 @@ t.test('pending media land byte-identical at the SPEC §5 path, indexed, no temp
   const store = await openStore({ targetDir, recordingFolderFormat: 'yyyy/MM/dd/HH', log: silentLogger, lock: false, readOnly: true });
   t.teardown(() => store.close());
   for (const [id, body] of objects) {
-    const entry = store.getMedia(id);
+    const entry = await store.getMedia(id);
     t.match(entry, { recordingId: id === 'm-3' ? 'rec-2' : 'rec-1', mediaId: id, path: `${DIR}/${id}.bin`, size: body.length, md5: md5(body), etag: `"${md5(body)}"` }, `index entry of ${id}`);
     t.ok(await store.isMediaDone(id));
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../src/store/index.js';
 import { silentLogger } from '../src/log.js';
+import { collect } from './helpers/async.js';
 
 t.test('200 concurrent appends all survive a reopen', async (t) => {
   const dir = t.testdir();
@@ -23,6 +24,6 @@ t.test('200 concurrent appends all survive a reopen', async (t) => {
 
   store = await openStore({ targetDir: dir, recordingFolderFormat: 'yyyy', log: silentLogger });
   t.teardown(() => store.close());
-  t.equal([...store.allMedia()].length, 200);
-  t.equal([...store.allRecordings()].length, 200);
+  t.equal((await collect(store.allMedia())).length, 200);
+  t.equal((await collect(store.allRecordings())).length, 200);
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { openStore } from '../src/store/index.js';
 import { createLogger } from '../src/log.js';
 import type { IndexEntry } from '../src/store/types.js';
+import { collect } from './helpers/async.js';
 
 const entry = (mediaId: string, size = 3): IndexEntry => ({ recordingId: 'r', mediaId, path: `t/2015/${mediaId}.bin`, size, md5: 'x'.repeat(32), completedAt: 1 });
 
@@ -29,8 +30,8 @@ t.test('a torn last line is ignored with a warning and cut off; appends go on cl
   appendFileSync(index, JSON.stringify(entry('c')).slice(0, 25)); // the crash
   const { lines, log } = capture();
   store = await openStore({ targetDir: dir, recordingFolderFormat: 'yyyy', log });
-  t.ok(store.getMedia('a') && store.getMedia('b'), 'complete lines are kept');
-  t.notOk(store.getMedia('c'), 'the torn line is not an entry');
+  t.ok((await store.getMedia('a')) && (await store.getMedia('b')), 'complete lines are kept');
+  t.notOk(await store.getMedia('c'), 'the torn line is not an entry');
   t.match(lines.join('\n'), /warn: ignoring a torn last line/);
 
   await store.recordMedia(entry('d'));
@@ -41,7 +42,7 @@ t.test('a torn last line is ignored with a warning and cut off; appends go on cl
 
   store = await openStore({ targetDir: dir, recordingFolderFormat: 'yyyy', log: capture().log });
   t.teardown(() => store.close());
-  t.same([...store.allMedia()].map((e) => e.mediaId).sort(), ['a', 'b', 'd']);
+  t.same((await collect(store.allMedia())).map((e) => e.mediaId).sort(), ['a', 'b', 'd']);
 });
 
 t.test('a last line complete but for its newline is kept', async (t) => {
@@ -59,7 +60,7 @@ t.test('a garbled middle line and a wrong-shaped entry are skipped with a warnin
   const { lines, log } = capture();
   const store = await openStore({ targetDir: dir, recordingFolderFormat: 'yyyy', log });
   t.teardown(() => store.close());
-  t.same([...store.allMedia()].map((e) => e.mediaId), ['a', 'b']);
+  t.same((await collect(store.allMedia())).map((e) => e.mediaId), ['a', 'b']);
   t.equal(lines.filter((l) => l.includes('skipping a garbled line')).length, 3);
 });
 
@@ -73,7 +74,8 @@ t.test('later lines win, and recordings.ndjson follows the same rules', async (t
   writeFileSync(path.join(dir, '.rcbs', 'recordings.ndjson'), readFileSync(path.join(dir, '.rcbs', 'recordings.ndjson'), 'utf8') + '{"recordingId":"r2","pa');
   store = await openStore({ targetDir: dir, recordingFolderFormat: 'yyyy', log: capture().log });
   t.teardown(() => store.close());
-  t.equal(store.getMedia('a')?.size, 7);
-  t.equal(store.getRecording('r1')?.sha256, '1');
-  t.notOk(store.getRecording('r2'));
+  t.equal((await store.getMedia('a'))?.size, 7);
+  t.same((await collect(store.allMedia())).map((e) => e.size), [7], 'only the latest line of a media id is listed');
+  t.equal((await store.getRecording('r1'))?.sha256, '1');
+  t.notOk(await store.getRecording('r2'));
 });

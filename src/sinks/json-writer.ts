@@ -104,7 +104,7 @@ export default defineComponent<Options>({
       const content = recordingJson(record.recording);
       const sha256 = createHash('sha256').update(content).digest('hex');
       const mediaIds = mediaIdsOf(record.recording);
-      const previous = store.getRecording(id!);
+      const previous = await store.getRecording(id!);
       if (previous && previous.path === rel) {
         const onDisk = await stat(store.resolve(rel)).catch(() => undefined);
         const intact = onDisk?.isFile() === true && onDisk.size === Buffer.byteLength(content);

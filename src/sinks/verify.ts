@@ -46,7 +46,7 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
   for (const media of record.media) {
     if (!media.path) continue;
     seen.add(media.path);
-    const entry = store.getMedia(media.mediaId);
+    const entry = await store.getMedia(media.mediaId);
     const file = store.resolve(media.path);
     if (!entry) {
       fail(context, self, record, media.mediaId, `${media.path}: orphan (on disk but not in the index)`);
@@ -82,7 +82,7 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
 
 /** After every record: what the index has that is gone, and .bin files nobody indexed. */
 async function checkLeftovers(store: Store, context: RunContext, self: Counters, seen: Set<string>): Promise<void> {
-  for (const entry of store.allMedia()) {
+  for await (const entry of store.allMedia()) {
     if (seen.has(entry.path)) continue;
     const size = await stat(store.resolve(entry.path)).then((s) => s.size, () => undefined);
     if (size === undefined) fail(context, self, undefined, entry.mediaId, `${entry.path}: missing (indexed, not on disk)`);

@@ -10,7 +10,7 @@
 // its work as done (journal.ts).
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat, unlink, readdir } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { RcbsError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -18,9 +18,10 @@ import type { Recording } from '../pipeline/types.js';
 import { parseGwsTime, mediaFilesOf, recordingId, tenantOf } from '../recording.js';
 import { createAtomicWriter, TempFiles, writeAtomic } from './atomic.js';
 import { storeIoError } from './fs-errors.js';
-import { Journal, loadJournal, type JournalRepair } from './journal.js';
+import { Journal, journalLines, loadJournal, type JournalRepair } from './journal.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { checkFolderFormat, renderFolder, safeName } from './names.js';
+import { OffsetIndex } from './offset-index.js';
 import type { AtomicWriteHandle, AtomicWriteOptions, IndexEntry, QuarantineEntry, RecordingEntry, Store } from './types.js';
 
 export type { Store } from './types.js';
@@ -74,6 +75,19 @@ export function resolveTargetDir(targetDir: string): string {
   return path.resolve(targetDir);
 }
 
+/** Every key's latest entry, streamed from the journal in file order (flat memory). */
+async function* latestEntries<T>(index: OffsetIndex<T>, parse: (v: unknown) => T | undefined): AsyncGenerator<T> {
+  for await (const line of journalLines(index.file)) {
+    let entry: T | undefined;
+    try {
+      entry = line.text.trim() === '' ? undefined : parse(JSON.parse(line.text));
+    } catch {
+      entry = undefined;
+    }
+    if (entry !== undefined && (await index.isLatest(entry, line.offset))) yield entry;
+  }
+}
+
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const { log } = options;
   const readOnly = options.readOnly ?? false;
@@ -100,15 +114,17 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.lock ?? !readOnly) lock = await acquireLock(statePath('lock'), targetDir, log);
 
   const temps = new TempFiles();
-  const media = new Map<string, IndexEntry>();
-  const recordings = new Map<string, RecordingEntry>();
+  // Hashes and line offsets only; entries are read back from the journals (offset-index.ts).
+  const media = new OffsetIndex<IndexEntry>(statePath('index.ndjson'), (e) => e.mediaId, parseIndexEntry);
+  const recordings = new OffsetIndex<RecordingEntry>(statePath('recordings.ndjson'), (e) => e.recordingId, parseRecordingEntry);
+  const readers: FileHandle[] = [];
   // What is already in quarantine.ndjson: the same bad record met again on the next
   // run (its window overlaps) is counted and reported, but not appended twice.
   const quarantined = new Set<string>();
   let journals: { index: Journal; recordings: Journal; quarantine: Journal } | undefined;
   try {
-    const indexRepair = await loadJournal(statePath('index.ndjson'), parseIndexEntry, log, (e) => media.set(e.mediaId, e));
-    const recordingsRepair = await loadJournal(statePath('recordings.ndjson'), parseRecordingEntry, log, (e) => recordings.set(e.recordingId, e));
+    const indexRepair = await loadJournal(media.file, parseIndexEntry, log, (e, offset) => media.add(e.mediaId, offset));
+    const recordingsRepair = await loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
     if (!readOnly) {
       const quarantineRepair = await loadJournal(statePath('quarantine.ndjson'), parseAny, log, (e) => quarantined.add(quarantineFingerprint(e as QuarantineEntry)));
       // Temp files of state files (last_recording_endtime.txt) left by a crash.
@@ -122,11 +138,32 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         quarantine: await openJournal('quarantine.ndjson', quarantineRepair),
       };
     }
+    for (const index of [media, recordings]) {
+      const reader = await open(index.file, 'r').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' && readOnly) return undefined; // nothing indexed yet
+        throw err;
+      });
+      if (reader) {
+        readers.push(reader);
+        index.attach(reader);
+      }
+    }
+    // A kept torn tail was written again on a clean line: point its key there.
+    const kept = (journal: Journal, repair: JournalRepair, index: OffsetIndex<IndexEntry> | OffsetIndex<RecordingEntry>, key: (v: Record<string, unknown>) => unknown) => {
+      if (journal.keptTailOffset === undefined || repair.keptTail === undefined) return;
+      const k = key(JSON.parse(repair.keptTail) as Record<string, unknown>);
+      return typeof k === 'string' ? index.set(k, journal.keptTailOffset) : undefined;
+    };
+    if (journals) {
+      await kept(journals.index, indexRepair, media, (v) => v.mediaId);
+      await kept(journals.recordings, recordingsRepair, recordings, (v) => v.recordingId);
+    }
   } catch (err) {
+    await Promise.all(readers.map((r) => r.close().catch(() => {})));
     await lock?.release();
     throw storeIoError('read the state in', stateDir, err);
   }
-  log.debug('store opened', { targetDir, media: media.size, recordings: recordings.size, readOnly });
+  log.debug('store opened', { targetDir, mediaLines: media.slots, recordingLines: recordings.slots, readOnly });
 
   const writable = (what: string): { index: Journal; recordings: Journal; quarantine: Journal } => {
     if (!journals) throw new RcbsError('RCBS_STORE_IO', `cannot ${what}: the store of ${targetDir} is open read-only or closed`, { path: targetDir });
@@ -162,7 +199,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     getMedia: (mediaId) => media.get(mediaId),
 
     async isMediaDone(mediaId) {
-      const entry = media.get(mediaId);
+      const entry = await media.get(mediaId);
       if (!entry) return false;
       let file: string;
       try {
@@ -177,20 +214,20 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
     async recordMedia(entry) {
       resolve(entry.path);
-      await writable('record a media file').index.append(entry);
-      media.set(entry.mediaId, entry);
+      const offset = await writable('record a media file').index.append(entry);
+      await media.set(entry.mediaId, offset);
     },
 
     getRecording: (id) => recordings.get(id),
 
     async recordRecording(entry) {
       resolve(entry.path);
-      await writable('record a recording').recordings.append(entry);
-      recordings.set(entry.recordingId, entry);
+      const offset = await writable('record a recording').recordings.append(entry);
+      await recordings.set(entry.recordingId, offset);
     },
 
-    allMedia: () => media.values(),
-    allRecordings: () => recordings.values(),
+    allMedia: () => latestEntries(media, parseIndexEntry),
+    allRecordings: () => latestEntries(recordings, parseRecordingEntry),
 
     async writeFileAtomic(relPath, data, mode) {
       writable('write a file');
@@ -246,6 +283,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       journals = undefined;
       try {
         if (open) await Promise.all([open.index.close(), open.recordings.close(), open.quarantine.close()]);
+        await Promise.all(readers.splice(0).map((r) => r.close()));
       } finally {
         await lock?.release();
       }

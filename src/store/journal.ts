@@ -19,6 +19,8 @@ import { storeIoError } from './fs-errors.js';
 export interface JournalLine {
   /** 1-based line number, for warnings. */
   number: number;
+  /** Byte offset of the line's first byte in the file. */
+  offset: number;
   text: string;
   /** Length in bytes, without the newline. */
   bytes: number;
@@ -31,12 +33,14 @@ export interface JournalLine {
 export async function* journalLines(file: string): AsyncGenerator<JournalLine> {
   let rest = Buffer.alloc(0);
   let number = 0;
+  let offset = 0;
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
       let buf = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
       let nl: number;
       while ((nl = buf.indexOf(0x0a)) !== -1) {
-        yield { number: ++number, text: buf.subarray(0, nl).toString('utf8'), bytes: nl, complete: true };
+        yield { number: ++number, offset, text: buf.subarray(0, nl).toString('utf8'), bytes: nl, complete: true };
+        offset += nl + 1;
         buf = buf.subarray(nl + 1);
       }
       rest = Buffer.from(buf);
@@ -45,7 +49,7 @@ export async function* journalLines(file: string): AsyncGenerator<JournalLine> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw storeIoError('read', file, err);
   }
-  if (rest.length > 0) yield { number: ++number, text: rest.toString('utf8'), bytes: rest.length, complete: false };
+  if (rest.length > 0) yield { number: ++number, offset, text: rest.toString('utf8'), bytes: rest.length, complete: false };
 }
 
 /**
@@ -62,7 +66,7 @@ export interface JournalRepair {
   keptTail?: string;
 }
 
-export async function loadJournal<T>(file: string, parse: (value: unknown) => T | undefined, log: Logger, onEntry: (entry: T) => void): Promise<JournalRepair> {
+export async function loadJournal<T>(file: string, parse: (value: unknown) => T | undefined, log: Logger, onEntry: (entry: T, offset: number) => void): Promise<JournalRepair> {
   let goodBytes = 0;
   let tornBytes = 0;
   let keptTail: string | undefined;
@@ -80,12 +84,13 @@ export async function loadJournal<T>(file: string, parse: (value: unknown) => T 
       tornBytes = bytes;
       if (entry !== undefined) {
         keptTail = line.text;
-        onEntry(entry);
+        // Journal.open cuts the torn line off and writes it again where it started.
+        onEntry(entry, line.offset);
       } else log.warn('ignoring a torn last line (an append cut by a crash); it is removed', { file, line: line.number, bytes });
       continue;
     }
     goodBytes += bytes + 1;
-    if (entry !== undefined) onEntry(entry);
+    if (entry !== undefined) onEntry(entry, line.offset);
     else if (line.text.trim() !== '') log.warn('skipping a garbled line in the state file', { file, line: line.number, text: line.text.slice(0, 120) });
   }
   return { goodBytes, tornBytes, keptTail };
@@ -94,11 +99,15 @@ export async function loadJournal<T>(file: string, parse: (value: unknown) => T 
 export class Journal {
   readonly file: string;
   #handle: FileHandle | undefined;
-  #pending: Array<{ text: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  #pending: Array<{ line: Buffer; resolve: (offset: number) => void; reject: (err: unknown) => void }> = [];
   #flushing: Promise<void> | undefined;
+  /** Where the next write lands; unknown (re-read with fstat) after a failed write. */
+  #size: number | undefined;
   /** A write failed part-way (disk full): start the next one on a fresh line so
    * the fragment stays a lone garbled line instead of spoiling the next entry. */
   #torn = false;
+  /** Where open() wrote a kept torn tail again (usually where it started). */
+  keptTailOffset: number | undefined;
 
   private constructor(file: string, handle: FileHandle) {
     this.file = file;
@@ -114,18 +123,18 @@ export class Journal {
       }
       const handle = await open(file, 'a', 0o600);
       const journal = new Journal(file, handle);
-      if (repair.keptTail !== undefined) await journal.append(repair.keptTail);
+      if (repair.keptTail !== undefined) journal.keptTailOffset = await journal.append(repair.keptTail);
       return journal;
     } catch (err) {
       throw storeIoError('open', file, err);
     }
   }
 
-  /** Appends one entry; resolves once it is on disk (fsynced). */
-  append(entry: unknown): Promise<void> {
+  /** Appends one entry; resolves, once it is on disk (fsynced), with the byte offset of its line. */
+  append(entry: unknown): Promise<number> {
     const text = typeof entry === 'string' ? entry : JSON.stringify(entry);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ text: text + '\n', resolve, reject });
+      this.#pending.push({ line: Buffer.from(text + '\n'), resolve, reject });
       this.#flushing ??= this.#flush();
     });
   }
@@ -136,12 +145,22 @@ export class Journal {
       this.#pending = [];
       try {
         if (!this.#handle) throw new Error('the state file is closed');
-        await this.#handle.write((this.#torn ? '\n' : '') + batch.map((p) => p.text).join(''));
+        this.#size ??= (await this.#handle.stat()).size;
+        const parts = this.#torn ? [Buffer.from('\n'), ...batch.map((p) => p.line)] : batch.map((p) => p.line);
+        const data = Buffer.concat(parts);
+        const { bytesWritten } = await this.#handle.write(data, 0, data.length);
+        if (bytesWritten !== data.length) throw Object.assign(new Error(`only ${bytesWritten} of ${data.length} bytes were written`), { code: 'ENOSPC' });
+        let offset = this.#size + (this.#torn ? 1 : 0);
+        this.#size += data.length;
         this.#torn = false;
         await this.#handle.datasync();
-        for (const p of batch) p.resolve();
+        for (const p of batch) {
+          p.resolve(offset);
+          offset += p.line.length;
+        }
       } catch (err) {
         this.#torn = true;
+        this.#size = undefined;
         const error = storeIoError('append to', this.file, err);
         for (const p of batch) p.reject(error);
       }

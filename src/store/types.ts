@@ -72,15 +72,16 @@ export interface Store {
   /** Absolute path for a path relative to targetDir; refuses anything outside targetDir. */
   resolve(relPath: string): string;
 
-  /** Index: media completed. */
-  getMedia(mediaId: string): IndexEntry | undefined;
+  /** Index: media completed (the latest line of the media id, read from index.ndjson). */
+  getMedia(mediaId: string): Promise<IndexEntry | undefined>;
   /** True when the index says done AND the file is there with the right size (SPEC §5 dedupe). */
   isMediaDone(mediaId: string): Promise<boolean>;
   recordMedia(entry: IndexEntry): Promise<void>;
-  getRecording(recordingId: string): RecordingEntry | undefined;
+  getRecording(recordingId: string): Promise<RecordingEntry | undefined>;
   recordRecording(entry: RecordingEntry): Promise<void>;
-  allMedia(): IterableIterator<IndexEntry>;
-  allRecordings(): IterableIterator<RecordingEntry>;
+  /** Every media id's latest entry, streamed from disk. */
+  allMedia(): AsyncIterable<IndexEntry>;
+  allRecordings(): AsyncIterable<RecordingEntry>;
 
   /** Writes a whole small file atomically (temp, fsync, rename, fsync dir). */
   writeFileAtomic(relPath: string, data: string | Uint8Array, mode?: number): Promise<void>;

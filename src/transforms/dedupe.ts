@@ -37,7 +37,7 @@ export default defineComponent<Record<string, never>>({
       for (const media of record.media) {
         if (media.status !== 'pending') continue;
         if (!(await store.isMediaDone(media.mediaId))) continue;
-        const entry = store.getMedia(media.mediaId)!;
+        const entry = (await store.getMedia(media.mediaId))!;
         media.status = 'skipped';
         media.path = entry.path;
         media.bytes = entry.size;
