@@ -1,22 +1,22 @@
 // One S3 object streamed to one temp file, checked, ready for the store to rename
 // (SPEC §5). The body goes straight from the socket to the file with backpressure;
 // MD5 (and the object's own checksum when it has one) is computed from exactly the
-// bytes that reached the file (read back on a worker thread: file-digest.ts), so a
-// cut transfer resumes with `Range: bytes=<n>-` and the digest still covers the
-// whole file. The resumed
+// bytes that reached the file, so a cut transfer resumes with `Range: bytes=<n>-`
+// and the digest still covers the whole file without re-reading it. The resumed
 // response must carry the first response's ETag (If-Match is sent for real S3,
 // and checked here because some S3-compatible servers ignore it); otherwise the
 // object changed and the transfer starts again from zero.
 
+import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry.js';
 import { classifyS3Failure, objectUrl, type ObjectRef } from './failure.js';
-import { FileDigest, type DigestKind } from './file-digest.js';
 
 export interface TransferRequest extends ObjectRef {
   client: S3Client;
@@ -43,22 +43,41 @@ export interface TransferResult {
   resumes: number;
 }
 
-/** A checksum S3 returns for the whole object (x-amz-checksum-*), and the digest that computes it. */
+/** A checksum S3 returns for the whole object (x-amz-checksum-*), and how to compute it. */
 interface ObjectChecksum {
   kind: 'checksum-sha256' | 'checksum-sha1' | 'checksum-crc32';
-  digest: DigestKind;
   expected: string;
+  start(): { update(chunk: Buffer): void; digestBase64(): string };
+}
+
+function hashChecksum(algorithm: 'sha256' | 'sha1') {
+  return () => {
+    const hash = createHash(algorithm);
+    return { update: (chunk: Buffer) => void hash.update(chunk), digestBase64: () => hash.digest('base64') };
+  };
+}
+
+function crc32Checksum() {
+  let value = 0;
+  return {
+    update: (chunk: Buffer) => void (value = zlib.crc32(chunk, value)),
+    digestBase64: () => {
+      const out = Buffer.alloc(4);
+      out.writeUInt32BE(value >>> 0);
+      return out.toString('base64');
+    },
+  };
 }
 
 /** The object's full-object checksum, when it has one rcbs can compute (composite `…-N` ones cannot be). */
 function objectChecksum(res: GetObjectCommandOutput): ObjectChecksum | undefined {
   const full = (value: string | undefined) => (value && !value.includes('-') ? value : undefined);
   const sha256 = full(res.ChecksumSHA256);
-  if (sha256) return { kind: 'checksum-sha256', digest: 'sha256', expected: sha256 };
+  if (sha256) return { kind: 'checksum-sha256', expected: sha256, start: hashChecksum('sha256') };
   const sha1 = full(res.ChecksumSHA1);
-  if (sha1) return { kind: 'checksum-sha1', digest: 'sha1', expected: sha1 };
+  if (sha1) return { kind: 'checksum-sha1', expected: sha1, start: hashChecksum('sha1') };
   const crc32 = full(res.ChecksumCRC32);
-  if (crc32) return { kind: 'checksum-crc32', digest: 'crc32', expected: crc32 };
+  if (crc32) return { kind: 'checksum-crc32', expected: crc32, start: crc32Checksum };
   return undefined;
 }
 
@@ -75,13 +94,14 @@ function parseContentRange(value: string | undefined): { start: number; total?: 
   return { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
 }
 
-/** What is on disk so far; the digest is told about exactly those bytes. */
+/** What is on disk so far, and digests of exactly those bytes. */
 interface Progress {
   written: number;
-  digest: FileDigest;
+  md5: Hash;
+  checksum?: ReturnType<ObjectChecksum['start']>;
 }
 
-/** Writes at explicit offsets and hands a chunk to the digest only once it is on disk, so Progress never runs ahead of the file.
+/** Writes at explicit offsets and hashes a chunk only once it is on disk, so Progress never runs ahead of the file.
  * `idle()` waits for the write on the thread pool: when a transfer breaks, that write may
  * still land and move Progress after the stream has failed, and a resume computed before it
  * would write the rest at the wrong offset (the MD5 caught it; the retry refetched from zero). */
@@ -105,8 +125,11 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
         done += bytesWritten;
       }
     }
+    for (const chunk of chunks) {
+      progress.md5.update(chunk);
+      progress.checksum?.update(chunk);
+    }
     progress.written += length;
-    progress.digest.upTo(progress.written);
     onBytes?.(length);
   };
   const sink = new Writable({
@@ -123,11 +146,18 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
   return Object.assign(sink, { idle: () => inflight.catch(() => {}) });
 }
 
-/** Keeps the first `bytes` of a partial file (fewer if it is shorter) and hashes them again. */
-async function inheritPartial(file: FileHandle, bytes: number, progress: Progress): Promise<void> {
-  progress.written = Math.min(bytes, (await file.stat()).size);
+/** Re-reads the first `bytes` of a partial file into fresh digests. */
+async function hashPartial(file: FileHandle, bytes: number): Promise<Progress> {
+  const progress: Progress = { written: 0, md5: createHash('md5') };
+  const buffer = Buffer.alloc(1 << 20);
+  while (progress.written < bytes) {
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, bytes - progress.written), progress.written);
+    if (bytesRead === 0) break;
+    progress.md5.update(buffer.subarray(0, bytesRead));
+    progress.written += bytesRead;
+  }
   await file.truncate(progress.written);
-  progress.digest.upTo(progress.written);
+  return progress;
 }
 
 /** S3 asked to send its x-amz-checksum-* headers without the SDK validating (it cannot validate resumed ranges). */
@@ -164,23 +194,24 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
   const delayMs = request.delayMs ?? ((attempt, retryAfter) => retryDelay(policy, attempt, retryAfter));
   const log = request.log ?? silentLogger;
 
-  // Read and write: the digest worker reads the bytes back through this descriptor.
-  const file = await open(tempPath, request.resumeFrom ? 'r+' : 'w+');
-  const progress: Progress = { written: 0, digest: new FileDigest(file.fd, ['md5']) };
+  const file = await open(tempPath, request.resumeFrom ? 'r+' : 'w');
+  let progress: Progress = { written: 0, md5: createHash('md5') };
+  // A previous run's partial file: its bytes are hashed again (the digest must cover
+  // the whole file), and the first request is ranged without a known ETag.
+  let inherited = false;
+  if (request.resumeFrom) {
+    progress = await hashPartial(file, request.resumeFrom);
+    inherited = progress.written > 0;
+  }
   let etag: string | undefined;
   let total = 0;
   let checksum: ObjectChecksum | undefined;
   let resumes = 0;
-  let md5 = '';
-  // A previous run's partial file: its bytes are hashed again (the digest must cover
-  // the whole file), and the first request is ranged without a known ETag.
-  let inherited = false;
 
   const restartFromZero = async () => {
     inherited = false;
     await file.truncate(0);
-    progress.written = 0;
-    progress.digest.reset(['md5']);
+    progress = { written: 0, md5: createHash('md5') };
     etag = undefined;
     checksum = undefined;
   };
@@ -231,7 +262,7 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
         throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)} answered without a Content-Length; its size cannot be checked`, { ...ref });
       }
       checksum = objectChecksum(res);
-      if (checksum) progress.digest.reset(['md5', checksum.digest]);
+      if (checksum) progress.checksum = checksum.start();
     } else {
       resumes++;
     }
@@ -242,34 +273,30 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
       await sink.idle();
     }
     if (progress.written < total) throw shortBody(ref, progress.written, total);
-    await verify();
+    verify();
   };
 
-  const verify = async (): Promise<void> => {
+  const verify = (): void => {
     const details = { ...ref, etag, bytes: progress.written, expectedBytes: total };
     if (progress.written !== total) {
       throw new RcbsError('RCBS_S3_INTEGRITY',
         `${objectUrl(ref)}: wrote ${progress.written} bytes but the object has ${total}`, details);
     }
-    const [fileMd5, fileChecksum] = await progress.digest.values();
-    md5 = fileMd5!;
     const expectedMd5 = etagMd5(etag);
     if (expectedMd5) {
+      const md5 = progress.md5.copy().digest('hex');
       if (md5 !== expectedMd5) {
         throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have MD5 ${md5} but the ETag says ${expectedMd5}`, details);
       }
-    } else if (checksum) {
-      if (fileChecksum !== checksum.expected) {
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${checksum.kind} ${fileChecksum} but S3 says ${checksum.expected}`, details);
+    } else if (checksum && progress.checksum) {
+      const actual = progress.checksum.digestBase64();
+      if (actual !== checksum.expected) {
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${checksum.kind} ${actual} but S3 says ${checksum.expected}`, details);
       }
     }
   };
 
   try {
-    if (request.resumeFrom) {
-      await inheritPartial(file, request.resumeFrom, progress);
-      inherited = progress.written > 0;
-    }
     let failures = 0;
     let attempts = 0;
     let integrityRetried = false;
@@ -311,13 +338,11 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
     // s3-download commits with { synced: true } on the strength of this fsync.
     await file.sync();
   } finally {
-    // The worker reads through this descriptor: it lets go before the close.
-    await progress.digest.release().catch(() => {}); // a dead worker reads nothing more
     await file.close();
   }
   return {
     bytes: progress.written,
-    md5,
+    md5: progress.md5.digest('hex'),
     ...(etag !== undefined ? { etag } : {}),
     verifiedBy: etagMd5(etag) ? 'etag-md5' : checksum?.kind ?? 'size',
     resumes,
