@@ -6,7 +6,8 @@
 #   bash bench/backup-vs-peers.sh [rounds, default 5] [sizes, default 200x1,4x100] [tools]
 # sizes: plaintext MiB per object, "count x MiB" groups; each object is one recording's
 # one media file (CMS-encrypted, so a few hundred bytes larger). tools default:
-# "rcbs-t4 rcbs-t16 rclone awscli" (rcbs-tN = numThreads=N; 4 is the guide's default).
+# "rcbs-t4 rcbs-t16 sdk-floor rclone awscli" (rcbs-tN = numThreads=N; 4 is the guide's default;
+# sdk-floor = bench/peers/sdk-floor.mjs, bare SDK GetObject to files: the floor of any SDK-based tool).
 # The order rotates every round; the table gives medians, the max peak RSS, the client's
 # and the server's CPU seconds. Every output file is checked against the object's MD5.
 # Needs: node, a build (done here), rclone, awscli, bc and /usr/bin/time (installed with apt-get if missing).
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 SIZES=${2:-200x1,4x100}
-read -r -a TOOLS <<< "${3:-rcbs-t4 rcbs-t16 rclone awscli}"
+read -r -a TOOLS <<< "${3:-rcbs-t4 rcbs-t16 sdk-floor rclone awscli}"
 WORK=$(mktemp -d /tmp/rcbs-bench-peers.XXXXXX)
 SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -1,0 +1,25 @@
+// The floor of any Node tool built on @aws-sdk/client-s3 (bench/backup-vs-peers.sh, tool
+// "sdk-floor"): GetObject of every object in <work>/sizes.txt, 16 at a time, each body
+// piped to a file named like rclone's (<out>/<key without the prefix>). No MD5, no
+// fsync, no metadata, no GWS: what rcbs costs beyond this is rcbs's own work.
+//   node bench/peers/sdk-floor.mjs <work> <out>    (env: S3_ENDPOINT S3_BUCKET S3_PREFIX, AWS keys)
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+const [work, out] = process.argv.slice(2);
+const { S3_ENDPOINT, S3_BUCKET, S3_PREFIX } = process.env;
+const keys = readFileSync(path.join(work, 'sizes.txt'), 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
+const client = new S3Client({ endpoint: S3_ENDPOINT, forcePathStyle: true, region: 'us-east-1' });
+let next = 0;
+await Promise.all(Array.from({ length: 16 }, async () => {
+  while (next < keys.length) {
+    const key = keys[next++];
+    const file = path.join(out, key.slice(S3_PREFIX.length));
+    await mkdir(path.dirname(file), { recursive: true });
+    const res = await client.send(new GetObjectCommand({ Bucket: S3_BUCKET, Key: key }));
+    await pipeline(res.Body, createWriteStream(file));
+  }
+}));
