@@ -5,7 +5,7 @@
 // to (findPartial + resumeFrom), and is removed when the file is written anew.
 
 import t from 'tap';
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { openStore } from '../src/store/index.js';
@@ -50,6 +50,21 @@ t.test('writeFileAtomic replaces a file whole', async (t) => {
   await store.writeFileAtomic('T/r.json', '{"new":true}');
   t.equal(readFileSync(path.join(dir, 'T', 'r.json'), 'utf8'), '{"new":true}');
   t.same(readdirSync(path.join(dir, 'T')), ['r.json']);
+});
+
+t.test('a folder removed while the store is open is made again (folders are created once per store)', async (t) => {
+  const dir = t.testdir();
+  const store = await open(dir);
+  t.teardown(() => store.close());
+  await store.writeFileAtomic('T/2015/a.json', '{"a":1}');
+  rmSync(path.join(dir, 'T'), { recursive: true });
+  await store.writeFileAtomic('T/2015/b.json', '{"b":2}');
+  t.equal(readFileSync(path.join(dir, 'T/2015/b.json'), 'utf8'), '{"b":2}');
+  rmSync(path.join(dir, 'T'), { recursive: true });
+  const handle = await store.createAtomicWrite('T/2015/m.bin', 0o600);
+  appendFileSync(handle.tempPath, 'media');
+  await handle.commit();
+  t.equal(readFileSync(path.join(dir, 'T/2015/m.bin'), 'utf8'), 'media');
 });
 
 t.test('after a crash mid-write: no final file, the partial can be resumed', async (t) => {

@@ -5,7 +5,7 @@
 // cut. A crash leaves at most a temp file, never a half file under a final name.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { AtomicWriteHandle } from './types.js';
 import { storeIoError } from './fs-errors.js';
@@ -87,6 +87,16 @@ async function fsyncFile(file: string): Promise<void> {
 export class TempFiles {
   readonly active = new Set<string>();
   readonly #leftovers = new Map<string, Set<string>>();
+  /** Folders made or found by this store: each is created once, not once per file
+   * (a recursive mkdir is two syscalls even when the folder exists). */
+  readonly #dirs = new Set<string>();
+
+  async ensureDir(dir: string, again = false): Promise<void> {
+    if (this.#dirs.has(dir) && !again) return;
+    await mkdir(dir, { recursive: true });
+    if (this.#dirs.size >= 10_000) this.#dirs.clear();
+    this.#dirs.add(dir);
+  }
 
   async #listed(dir: string): Promise<Set<string>> {
     let names = this.#leftovers.get(dir);
@@ -143,12 +153,31 @@ export interface AtomicWriterOptions {
   temps: TempFiles;
 }
 
+/** Creates a new temp file (exclusive, with its mode) and returns it open for writing.
+ * A folder removed since this store made it is made again. */
+async function createTemp(tempPath: string, dir: string, options: AtomicWriterOptions): Promise<FileHandle> {
+  await options.temps.ensureDir(dir);
+  try {
+    return await open(tempPath, 'wx', options.mode ?? 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await options.temps.ensureDir(dir, true);
+    return await open(tempPath, 'wx', options.mode ?? 0o644);
+  }
+}
+
 export async function createAtomicWriter(finalPath: string, options: AtomicWriterOptions): Promise<AtomicWriteHandle> {
+  const writer = await prepareAtomicWriter(finalPath, options, false);
+  return writer.handle;
+}
+
+/** The temp file and its handle; with `keepOpen`, the new temp file's descriptor stays open for the caller. */
+async function prepareAtomicWriter(finalPath: string, options: AtomicWriterOptions, keepOpen: boolean): Promise<{ handle: AtomicWriteHandle; file?: FileHandle }> {
   const dir = path.dirname(finalPath);
   let tempPath: string | undefined;
   let resumedBytes = 0;
+  let file: FileHandle | undefined;
   try {
-    await mkdir(dir, { recursive: true });
     if (options.resumeFrom !== undefined) {
       tempPath = path.resolve(options.resumeFrom);
       if (path.dirname(tempPath) !== dir || !isTempOf(path.basename(tempPath), path.basename(finalPath))) {
@@ -160,13 +189,15 @@ export async function createAtomicWriter(finalPath: string, options: AtomicWrite
     } else {
       tempPath = newTempPath(finalPath);
       // Create it now (exclusive, with its mode) so the writer can open it for append.
-      const handle = await open(tempPath, 'wx', options.mode ?? 0o644);
-      await handle.close();
+      const created = await createTemp(tempPath, dir, options);
       options.temps.active.add(tempPath);
+      if (keepOpen) file = created;
+      else await created.close();
     }
     // Other temp files left by a crashed run for the same final file are of no more use.
     await options.temps.removeLeftovers(finalPath);
   } catch (err) {
+    await file?.close().catch(() => {});
     // A temp file we created must not outlive the failure; a resumed one is kept for later.
     if (tempPath !== undefined && options.temps.active.delete(tempPath) && options.resumeFrom === undefined) {
       await unlink(tempPath).catch(() => {});
@@ -200,13 +231,14 @@ export async function createAtomicWriter(finalPath: string, options: AtomicWrite
       });
     },
   };
-  return handle;
+  return { handle, file };
 }
 
 export async function writeAtomic(finalPath: string, data: string | Uint8Array, options: AtomicWriterOptions): Promise<void> {
-  const writer = await createAtomicWriter(finalPath, options);
+  // The temp file is written through the descriptor that created it: one open per file.
+  const { handle: writer, file } = await prepareAtomicWriter(finalPath, { ...options, resumeFrom: undefined }, true);
   try {
-    const handle = await open(writer.tempPath, 'r+');
+    const handle = file!;
     try {
       await handle.writeFile(data);
       // fsynced through this handle, so commit() need not open the file again.
