@@ -89,10 +89,9 @@ export async function* readRecordingsPage(body: AsyncIterable<Uint8Array>, shown
     if (place === 'recordings') {
       count++;
       if (assembled !== null && typeof assembled === 'object' && !Array.isArray(assembled)) {
-        // structuredClone: the parser's strings are slices of the ~200 KB body chunks, and one
-        // id kept for dedupe or in the store index would keep its whole chunk alive (measured:
-        // heap grew ~3 KB per recording, 346 MB at 50k). A copy owns its strings.
-        if (!failed) ready.push(structuredClone(assembled) as Recording);
+        // Its strings may be slices of the body chunks: whatever outlives the record copies
+        // what it keeps (paging.ts copies the ids it remembers; the store keeps only offsets).
+        if (!failed) ready.push(assembled as Recording);
       } else {
         malformed++;
       }
