@@ -7,7 +7,8 @@
 //
 // Every write lands inside targetDir (resolve() checks the resolved path), is
 // atomic (atomic.ts), and every state line is fsynced before the caller counts
-// its work as done (journal.ts).
+// its work as done (journal.ts). In memory the index is a hash and a line offset
+// per entry (offset-index.ts); entries are read back from the journals.
 
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink, readdir, type FileHandle } from 'node:fs/promises';
