@@ -63,3 +63,19 @@ t.test('odd records go to quarantine with their reasons; nothing escapes targetD
   }
   t.same(fx.s3Requests(), [], 'no S3 request');
 });
+
+t.test('run export (NDJSON only, read-only store): invalid records are dropped and reported, nothing is written', async (t) => {
+  const fx = await withSandbox(t, { sandbox: { recordings: 12, seed: 9 }, config: { metadataOnly: true } });
+  const targetDir = path.join(fx.dir, 'never-written');
+  const result = await fx.run(['run', 'export', '--config', fx.configPath, '--set', `targetDir=${targetDir}`, '--ndjson']);
+  t.equal(result.code, 0, 'exit 0: an invalid record is not a failure of the export', { stderr: result.stderr });
+  const ids = result.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { recording: { id?: string } }).recording.id);
+  const invalid = fx.sandbox.recordings.filter((r) => r.odd === 'no-media-type' || r.odd === 'no-id');
+  t.equal(invalid.length, 2);
+  t.equal(ids.length, fx.sandbox.recordings.length - 2, 'every record but the two the schema rejects is exported');
+  t.notOk(ids.includes(undefined), 'the record without an id is not exported');
+  t.notOk(ids.includes(invalid.find((r) => r.odd === 'no-media-type')!.recording.id as string), 'the record without a media type is not exported');
+  t.match(result.stderr, /invalid record dropped; not added to quarantine\.ndjson/);
+  t.match(result.stderr, /quarantined\s+2\b/, 'the summary counts them');
+  t.same(await readdir(targetDir).catch(() => 'absent'), 'absent', 'the export creates nothing in targetDir');
+});

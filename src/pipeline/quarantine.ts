@@ -1,17 +1,24 @@
 // One way to quarantine a record (SPEC §5), whichever component finds it bad:
 // the record goes to .rcbs/quarantine.ndjson with its reason (the store logs it),
 // the run's and the component's counters move, and the caller drops the record.
-// Under --dry-run nothing is written; the record is still counted and reported.
+// Under --dry-run, or in a pipeline that does not write the backup (export: the
+// store is open read-only, without the lock), nothing is written; the record is
+// still dropped, counted and reported.
 
 import { recordingId } from '../recording.js';
 import type { Counters, PipelineRecord, RunContext } from './types.js';
 
 export async function quarantineRecord(context: RunContext, self: Counters, record: PipelineRecord, problem: { code: string; message: string }): Promise<void> {
+  const id = recordingId(record.recording) ?? '(no id)';
   if (context.dryRun) {
-    context.log.warn('would quarantine record', { recordingId: recordingId(record.recording) ?? '(no id)', code: problem.code, reason: problem.message });
+    context.log.warn('would quarantine record', { recordingId: id, code: problem.code, reason: problem.message });
   } else {
     const store = await context.store();
-    await store.quarantine({ reason: problem.message, code: problem.code, recording: record.recording });
+    if (store.readOnly) {
+      context.log.warn('invalid record dropped; not added to quarantine.ndjson (this pipeline does not write the backup)', { recordingId: id, code: problem.code, reason: problem.message });
+    } else {
+      await store.quarantine({ reason: problem.message, code: problem.code, recording: record.recording });
+    }
   }
   context.totals.quarantined++;
   self.dropped++;

@@ -182,6 +182,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
   const store: Store = {
     targetDir,
+    readOnly,
 
     recordingDir(recording: Recording): string {
       const id = recordingId(recording) ?? '(no id)';

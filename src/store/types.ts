@@ -62,6 +62,8 @@ export interface AtomicWriteOptions {
 
 export interface Store {
   readonly targetDir: string;
+  /** Opened to read only (dry run, export, verify, find): nothing may be written. */
+  readonly readOnly: boolean;
   /** Folder of a recording relative to targetDir: <tenant>/<recordingFolderFormat(startTime UTC)>.
    * Throws RcbsError RCBS_UNSAFE_NAME when a name cannot be made safe. */
   recordingDir(recording: Recording): string;
