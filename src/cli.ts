@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
+import v8 from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { isRcbsError, toRcbsError } from './errors.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.js';
@@ -12,6 +13,11 @@ import type { RunCommandOptions } from './commands/run.js';
 import { FIND_HELP } from './commands/find.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// undici parses HTTP with llhttp compiled to WebAssembly. V8's optimising tier recompiles it
+// in the background on first use, a transient ~35 MB of peak RSS for a parser that only
+// sees GWS's headers and chunk framing (BENCHMARKS.md). The baseline tier is enough, and
+// faster to start. A compile-time flag: it applies to modules compiled after this line.
+v8.setFlagsFromString('--liftoff-only');
 
 const ROOT_HELP = `
 Examples:
