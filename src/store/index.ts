@@ -19,7 +19,7 @@ import type { Recording } from '../pipeline/types.js';
 import { parseGwsTime, mediaFilesOf, recordingId, tenantOf } from '../recording.js';
 import { createAtomicWriter, TempFiles, writeAtomic } from './atomic.js';
 import { storeIoError } from './fs-errors.js';
-import { Journal, journalLines, loadJournal, type JournalRepair } from './journal.js';
+import { Journal, journalLines, loadJournal, parseJournalLine, type JournalRepair } from './journal.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { checkFolderFormat, renderFolder, safeName } from './names.js';
 import { OffsetIndex } from './offset-index.js';
@@ -79,12 +79,7 @@ export function resolveTargetDir(targetDir: string): string {
 /** Every key's latest entry, streamed from the journal in file order (flat memory). */
 async function* latestEntries<T>(index: OffsetIndex<T>, parse: (v: unknown) => T | undefined): AsyncGenerator<T> {
   for await (const line of journalLines(index.file)) {
-    let entry: T | undefined;
-    try {
-      entry = line.text.trim() === '' ? undefined : parse(JSON.parse(line.text));
-    } catch {
-      entry = undefined;
-    }
+    const entry = parseJournalLine(line.text, parse);
     if (entry !== undefined && (await index.isLatest(entry, line.offset))) yield entry;
   }
 }

@@ -52,6 +52,16 @@ export async function* journalLines(file: string): AsyncGenerator<JournalLine> {
   if (rest.length > 0) yield { number: ++number, offset, text: rest.toString('utf8'), bytes: rest.length, complete: false };
 }
 
+/** The entry a line holds, or undefined for a blank, garbled or wrong-shaped line. */
+export function parseJournalLine<T>(text: string, parse: (value: unknown) => T | undefined): T | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return parse(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads every valid entry of a journal. `parse` returns the entry or undefined
  * when the line is not one. Returns the byte length of the complete lines, so a
@@ -72,12 +82,7 @@ export async function loadJournal<T>(file: string, parse: (value: unknown) => T 
   let keptTail: string | undefined;
   for await (const line of journalLines(file)) {
     const bytes = line.bytes;
-    let entry: T | undefined;
-    try {
-      entry = line.text.trim() === '' ? undefined : parse(JSON.parse(line.text));
-    } catch {
-      entry = undefined;
-    }
+    const entry = parseJournalLine(line.text, parse);
     if (!line.complete) {
       // A complete JSON object that only lacks its newline is still kept: the
       // append wrote everything but the last byte. It is rewritten on open.

@@ -15,6 +15,7 @@
 // several slots; lookups take the greatest offset among the lines with that key.
 
 import type { FileHandle } from 'node:fs/promises';
+import { parseJournalLine } from './journal.js';
 
 const MIN_CAPACITY = 1024;
 const MAX_LOAD = 0.7;
@@ -147,12 +148,7 @@ export class OffsetIndex<T> {
         size *= 4;
         continue;
       }
-      const text = buffer.toString('utf8', 0, end === -1 ? bytesRead : end);
-      try {
-        return this.#parse(JSON.parse(text));
-      } catch {
-        return undefined;
-      }
+      return parseJournalLine(buffer.toString('utf8', 0, end === -1 ? bytesRead : end), this.#parse);
     }
   }
 }
