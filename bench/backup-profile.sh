@@ -8,13 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${1:-200x1,4x100}
 THREADS=${2:-4}
-WORK=$(mktemp -d /tmp/rcbs-bench-profile.XXXXXX)
-SERVER_PID=
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 . bench/peers/lib.sh
-need_tools
-npm run build >/dev/null
-start_server "$WORK" "$SIZES"
+bench_start rcbs-bench-profile "$SIZES"
 before=$(server_cpu)
 RCBS_NUM_THREADS=$THREADS RCBS_TARGET_DIR=$WORK/out /usr/bin/time -f 'client: wall %e s, user %U s, sys %S s, peak RSS %M kB' \
   node --cpu-prof --cpu-prof-dir="$WORK/prof" dist/cli.js -config "$WORK/config.properties" > /dev/null 2> "$WORK/rcbs.stderr" || { cat "$WORK/rcbs.stderr"; exit 1; }

@@ -16,13 +16,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 SIZES=${2:-200x1,4x100}
 read -r -a TOOLS <<< "${3:-rcbs-t4 rcbs-t16 sdk-floor rclone awscli}"
-WORK=$(mktemp -d /tmp/rcbs-bench-peers.XXXXXX)
-SERVER_PID=
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 . bench/peers/lib.sh
-need_tools
-npm run build >/dev/null
-start_server "$WORK" "$SIZES"
+bench_start rcbs-bench-peers "$SIZES"
 run_rounds "$WORK" "$ROUNDS" "${TOOLS[@]}"
 echo
 echo "$(date -u +%Y-%m-%d) $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $(node --version), $(rclone version | head -1), $($AWS --version | cut -d' ' -f1)"

@@ -11,13 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 MIB=${2:-1024}
-WORK=$(mktemp -d /tmp/rcbs-bench-1gib.XXXXXX)
-SERVER_PID=
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 . bench/peers/lib.sh
-need_tools
-npm run build >/dev/null
-start_server "$WORK" "1x$MIB"
+bench_start rcbs-bench-1gib "1x$MIB"
 TOOLS=(rcbs-t4 rclone awscli)
 run_rounds "$WORK" "$ROUNDS" "${TOOLS[@]}"
 echo

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
 import { CLI, runCli } from './helpers/cli.js';
-import { backupState, cliEnv } from './helpers/backup-state.js';
+import { backupState, cliEnv, sandboxBackup } from './helpers/backup-state.js';
 
 function tryMount(dir: string): string | undefined {
   try {
@@ -83,10 +83,7 @@ t.test('ulimit -f: files over the size limit fail with EFBIG and leave nothing b
   const sandbox = await startSandbox({ recordings: 8, oddities: false, seed: 22, maxSegments: 1, mediaSize: { min: 10_000, max: 60_000 } });
   t.teardown(() => sandbox.close());
   const dir = t.testdir();
-  const targetDir = path.join(dir, 'target');
-  const config = path.join(dir, 'config.properties');
-  writeFileSync(config, sandbox.configProperties(targetDir));
-  const env = cliEnv(sandbox.env());
+  const { targetDir, config, env } = sandboxBackup(dir, sandbox);
   // 32 KiB: some encrypted media are larger, some smaller (ulimit -f counts 1024-byte blocks).
   // tap's processinfo hook puts itself back into a child's NODE_OPTIONS and would write its own
   // report under the same limit at exit: unset it so only rcbs's behaviour is measured.

@@ -5,20 +5,14 @@
 // byte-exact set. CI runs 3 kills; bench/soak.sh runs 20 at random points.
 
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
 import { runCli } from './helpers/cli.js';
-import { backupState, progressOf, until, cliEnv } from './helpers/backup-state.js';
+import { backupState, progressOf, until, sandboxBackup } from './helpers/backup-state.js';
 
 t.test('kill -9 during paging, in the first transfers and half way; then a rerun completes', async (t) => {
   const sandbox = await startSandbox({ recordings: 40, oddities: false, mediaSize: { min: 40_000, max: 160_000 }, seed: 9 });
   t.teardown(() => sandbox.close());
-  const dir = t.testdir();
-  const targetDir = path.join(dir, 'target');
-  const config = path.join(dir, 'config.properties');
-  writeFileSync(config, sandbox.configProperties(targetDir, { numThreads: 4 }));
-  const env = cliEnv(sandbox.env());
+  const { targetDir, config, env } = sandboxBackup(t.testdir(), sandbox, { numThreads: 4 });
   const total = backupState(targetDir, sandbox);
   t.ok(total.missing.length >= 40, `the sandbox has ${total.missing.length} wanted media`);
 

@@ -10,11 +10,9 @@
 import t from 'tap';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
 import { runCli } from './helpers/cli.js';
-import { backupState, wantedMedia, cliEnv } from './helpers/backup-state.js';
+import { backupState, wantedMedia, sandboxBackup } from './helpers/backup-state.js';
 
 type Fault = 'slowdown' | 'reset-mid-body' | 'short-body' | '403' | '404';
 
@@ -81,11 +79,7 @@ t.test('S3 faults: retried or resumed where they can be, coded failures where no
     server.close();
   });
 
-  const dir = t.testdir();
-  const targetDir = path.join(dir, 'target');
-  const config = path.join(dir, 'config.properties');
-  writeFileSync(config, sandbox.configProperties(targetDir).replace(/^s3Endpoint = .*$/m, `s3Endpoint = http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  const env = cliEnv(sandbox.env());
+  const { targetDir, config, env } = sandboxBackup(t.testdir(), sandbox, {}, (text) => text.replace(/^s3Endpoint = .*$/m, `s3Endpoint = http://127.0.0.1:${(server.address() as AddressInfo).port}`));
 
   const first = await runCli(['-config', config], { env });
   t.equal(first.code, 1, `some media failed: exit 1\n${first.stderr.slice(-2500)}`);

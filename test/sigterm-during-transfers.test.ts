@@ -7,20 +7,16 @@
 // then completes the byte-exact set.
 
 import t from 'tap';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startSandbox } from '../src/sandbox/index.js';
 import { runCli } from './helpers/cli.js';
-import { backupState, progressOf, until, cliEnv } from './helpers/backup-state.js';
+import { backupState, progressOf, until, sandboxBackup } from './helpers/backup-state.js';
 
 t.test('SIGTERM with transfers in flight: bounded, clean exit 130, then a rerun completes', async (t) => {
   const sandbox = await startSandbox({ recordings: 16, oddities: false, seed: 31, mediaSize: { min: 150_000, max: 400_000 } });
   t.teardown(() => sandbox.close());
-  const dir = t.testdir();
-  const targetDir = path.join(dir, 'target');
-  const config = path.join(dir, 'config.properties');
-  writeFileSync(config, sandbox.configProperties(targetDir, { numThreads: 4 }));
-  const env = cliEnv(sandbox.env());
+  const { targetDir, config, env } = sandboxBackup(t.testdir(), sandbox, { numThreads: 4 });
 
   let signalledAt = 0;
   let inFlight = 0;

@@ -37,6 +37,17 @@ start_server() {
   sed 's/^READY/server:/' "$work/serve.out" >&2
 }
 
+# bench_start <name> <sizes>: everything a figure needs before it runs: a work folder
+# (removed at exit, with the server), the tools, a build, the sandbox server. Sets WORK and SERVER_PID.
+bench_start() {
+  WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+  SERVER_PID=
+  trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+  need_tools
+  npm run build >/dev/null
+  start_server "$WORK" "$2"
+}
+
 # CPU seconds (user+sys) the server process has used so far.
 server_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$SERVER_PID/stat"

@@ -234,9 +234,9 @@ async function prepareAtomicWriter(finalPath: string, options: AtomicWriterOptio
   return { handle, file };
 }
 
-export async function writeAtomic(finalPath: string, data: string | Uint8Array, options: AtomicWriterOptions): Promise<void> {
+export async function writeAtomic(finalPath: string, data: string | Uint8Array, options: Omit<AtomicWriterOptions, 'resumeFrom'>): Promise<void> {
   // The temp file is written through the descriptor that created it: one open per file.
-  const { handle: writer, file } = await prepareAtomicWriter(finalPath, { ...options, resumeFrom: undefined }, true);
+  const { handle: writer, file } = await prepareAtomicWriter(finalPath, options, true);
   try {
     const handle = file!;
     try {

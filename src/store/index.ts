@@ -145,15 +145,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       }
     }
     // A kept torn tail was written again on a clean line: point its key there.
-    const kept = (journal: Journal, repair: JournalRepair, index: OffsetIndex<IndexEntry> | OffsetIndex<RecordingEntry>, key: (v: Record<string, unknown>) => unknown) => {
-      if (journal.keptTailOffset === undefined || repair.keptTail === undefined) return;
-      const k = key(JSON.parse(repair.keptTail) as Record<string, unknown>);
-      return typeof k === 'string' ? index.set(k, journal.keptTailOffset) : undefined;
-    };
-    if (journals) {
-      await kept(journals.index, indexRepair, media, (v) => v.mediaId);
-      await kept(journals.recordings, recordingsRepair, recordings, (v) => v.recordingId);
-    }
+    if (journals?.index.keptTailOffset !== undefined && indexRepair.keptTail !== undefined) await media.setLine(indexRepair.keptTail, journals.index.keptTailOffset);
+    if (journals?.recordings.keptTailOffset !== undefined && recordingsRepair.keptTail !== undefined) await recordings.setLine(recordingsRepair.keptTail, journals.recordings.keptTailOffset);
   } catch (err) {
     await Promise.all(readers.map((r) => r.close().catch(() => {})));
     await lock?.release();
@@ -195,19 +188,21 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
     getMedia: (mediaId) => media.get(mediaId),
 
-    async isMediaDone(mediaId) {
+    async doneMedia(mediaId) {
       const entry = await media.get(mediaId);
-      if (!entry) return false;
+      if (!entry) return undefined;
       let file: string;
       try {
         file = resolve(entry.path);
       } catch {
-        return false;
+        return undefined;
       }
       // The guide: a file moved away from targetDir is downloaded again.
       const s = await stat(file).catch(() => undefined);
-      return s !== undefined && s.isFile() && s.size === entry.size;
+      return s !== undefined && s.isFile() && s.size === entry.size ? entry : undefined;
     },
+
+    isMediaDone: async (mediaId) => (await store.doneMedia(mediaId)) !== undefined,
 
     async recordMedia(entry) {
       resolve(entry.path);

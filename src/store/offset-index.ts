@@ -82,6 +82,12 @@ export class OffsetIndex<T> {
     else this.add(key, offset);
   }
 
+  /** Points the key of a journal line (its text) at `offset`; a line that is no entry is ignored. */
+  async setLine(text: string, offset: number): Promise<void> {
+    const entry = parseJournalLine(text, this.#parse);
+    if (entry !== undefined) await this.set(this.#keyOf(entry), offset);
+  }
+
   /** The latest entry of a key, read from the journal. */
   async get(key: string): Promise<T | undefined> {
     let found: T | undefined;

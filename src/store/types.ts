@@ -76,7 +76,9 @@ export interface Store {
 
   /** Index: media completed (the latest line of the media id, read from index.ndjson). */
   getMedia(mediaId: string): Promise<IndexEntry | undefined>;
-  /** True when the index says done AND the file is there with the right size (SPEC §5 dedupe). */
+  /** The index entry when the index says done AND the file is there with the right size (SPEC §5 dedupe). */
+  doneMedia(mediaId: string): Promise<IndexEntry | undefined>;
+  /** doneMedia as a yes or no. */
   isMediaDone(mediaId: string): Promise<boolean>;
   recordMedia(entry: IndexEntry): Promise<void>;
   getRecording(recordingId: string): Promise<RecordingEntry | undefined>;

@@ -36,8 +36,8 @@ export default defineComponent<Record<string, never>>({
       record.media = mediaOf(record, context.config.metadataOnly);
       for (const media of record.media) {
         if (media.status !== 'pending') continue;
-        if (!(await store.isMediaDone(media.mediaId))) continue;
-        const entry = (await store.getMedia(media.mediaId))!;
+        const entry = await store.doneMedia(media.mediaId);
+        if (!entry) continue;
         media.status = 'skipped';
         media.path = entry.path;
         media.bytes = entry.size;

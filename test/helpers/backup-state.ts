@@ -5,7 +5,7 @@
 // last_recording_endtime.txt never claims a recording that is not there.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { cleanEnv } from './cli.js';
@@ -135,6 +135,15 @@ export async function until(check: () => boolean, deadlineMs = 10_000, everyMs =
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return check();
+}
+
+/** A backup of the sandbox set up in `dir`: <dir>/target, <dir>/config.properties (its text
+ * passed through `edit`, e.g. to point at a fault proxy) and the CLI's environment. */
+export function sandboxBackup(dir: string, sandbox: Sandbox, extra: Parameters<Sandbox['configProperties']>[1] = {}, edit: (text: string) => string = (text) => text): { targetDir: string; config: string; env: NodeJS.ProcessEnv } {
+  const targetDir = path.join(dir, 'target');
+  const config = path.join(dir, 'config.properties');
+  writeFileSync(config, edit(sandbox.configProperties(targetDir, extra)));
+  return { targetDir, config, env: cliEnv(sandbox.env()) };
 }
 
 /** cleanEnv without the NODE_OPTIONS loaders tap passes down (TypeScript, mock): they make
