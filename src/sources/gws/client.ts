@@ -7,7 +7,7 @@
 // safe because the pager dedupes by id. Every error is an RcbsError whose message
 // names the URL without credentials and says what to check.
 
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
 import { RcbsError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
@@ -142,10 +142,11 @@ export class GwsClient {
     if (this.#authorization) headers.authorization = this.#authorization;
     const cookie = this.#jar.header(url);
     if (cookie) headers.cookie = cookie;
-    const response = await request(url, {
+    const response = await this.#dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: 'GET',
       headers,
-      dispatcher: this.#dispatcher,
       headersTimeout: this.#headersTimeout,
       bodyTimeout: this.#bodyTimeout,
       signal: this.#signal,

@@ -1,0 +1,21 @@
+// The three parts of undici that rcbs uses (Agent, ProxyAgent and the request API),
+// loaded without undici's index. The index requires all of undici: fetch, WebSocket,
+// EventSource, the cache and mock agents, 110 modules. Skipping it takes ~8 MB off the
+// peak RSS of a backup (BENCHMARKS.md, "Start-up memory").
+//
+// Below are undici 7.30.2's own file paths; package.json pins that exact version, and
+// test/gws-undici-parts.test.ts fails if an upgrade moves or renames them. The index does
+// one more thing, repeated here: it adds the request/stream/connect API to
+// Dispatcher.prototype. ProxyAgent needs it too, for its CONNECT (`client.connect`).
+
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+
+const require = createRequire(import.meta.url);
+
+const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as typeof Undici.Dispatcher;
+Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js') as object);
+
+export const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
+export const ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js') as typeof Undici.ProxyAgent;
+export type { Dispatcher } from 'undici';
