@@ -17,6 +17,7 @@ import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry.js';
 import { classifyS3Failure, objectUrl, type ObjectRef } from './failure.js';
+import { chunksWritten } from './socket-garbage.js';
 
 export interface TransferRequest extends ObjectRef {
   client: S3Client;
@@ -130,6 +131,7 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
       progress.checksum?.update(chunk);
     }
     progress.written += length;
+    chunksWritten(length);
     onBytes?.(length);
   };
   const sink = new Writable({

@@ -1,0 +1,44 @@
+// Dead socket chunks, freed in step with the transfer instead of whenever V8 gets to them.
+//
+// Every chunk a socket reads is a Buffer whose bytes live outside V8's heap. Once it is
+// on disk and hashed it is garbage, but only a GC frees it, and V8 paces GCs by its own
+// heap, which a transfer barely touches. External memory starts a GC only past a limit:
+// on a backup (`node --trace-gc`) the first such GC came ~200 ms into the transfers,
+// after ~35 MB of chunks, and the next ones every ~10 MB. Those dead chunks set rcbs's
+// peak RSS (BENCHMARKS.md: 149-155 MB before, 126-137 MB after, on the same backup).
+// A young-generation GC of our own after each RECLAIM_EVERY bytes written bounds the
+// pile. Each costs ~1 ms, and replaces one that V8 would have run a little later.
+//
+// V8 offers no API for it. `--expose-gc` set at run time installs gc() in contexts
+// created afterwards (not in the main one), so one is taken from a new vm context. If
+// that is unavailable (another runtime, a changed V8), nothing is collected early.
+
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+const RECLAIM_EVERY = 8 << 20;
+
+type Collect = (options: { type: 'minor' }) => void;
+let collect: Collect | null | undefined;
+let written = 0;
+
+function collector(): Collect | null {
+  if (collect === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : null');
+      collect = typeof gc === 'function' ? (gc as Collect) : null;
+    } catch {
+      collect = null;
+    }
+  }
+  return collect;
+}
+
+/** Counts bytes that reached the disk; every RECLAIM_EVERY of them, frees the dead socket chunks. */
+export function chunksWritten(bytes: number): void {
+  written += bytes;
+  if (written < RECLAIM_EVERY) return;
+  written = 0;
+  collector()?.({ type: 'minor' });
+}
