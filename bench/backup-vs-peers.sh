@@ -7,7 +7,8 @@
 # sizes: plaintext MiB per object, "count x MiB" groups; each object is one recording's
 # one media file (CMS-encrypted, so a few hundred bytes larger). tools default:
 # "rcbs-t4 rcbs-t16 sdk-floor rclone awscli" (rcbs-tN = numThreads=N; 4 is the guide's default;
-# sdk-floor = bench/peers/sdk-floor.mjs, bare SDK GetObject to files: the floor of any SDK-based tool).
+# sdk-floor = bench/peers/sdk-floor.mjs, bare SDK GetObject to files: the floor of any SDK-based tool;
+# sdk-undici = the same with the SDK over undici, bench/peers/undici-handler.mjs; not in the default list).
 # The order rotates every round; the table gives medians, the max peak RSS, the client's
 # and the server's CPU seconds. Every output file is checked against the object's MD5.
 # Needs: node, a build (done here), rclone, awscli, bc and /usr/bin/time (installed with apt-get if missing).

@@ -61,6 +61,7 @@ tool_command() {
     rclone) echo "rclone copy --transfers 16 bench:$S3_BUCKET/$S3_PREFIX $out" ;;
     awscli) echo "$AWS --endpoint-url $S3_ENDPOINT s3 cp --recursive --quiet s3://$S3_BUCKET/$S3_PREFIX $out" ;;
     sdk-floor) echo "node bench/peers/sdk-floor.mjs $work $out" ;;
+    sdk-undici) echo "env SDK_HANDLER=undici node bench/peers/sdk-floor.mjs $work $out" ;;
     *) echo "unknown tool $tool" >&2; exit 1 ;;
   esac
 }
