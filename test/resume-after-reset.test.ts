@@ -7,11 +7,12 @@
 
 import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
 import { createS3Client } from '../src/s3/client.js';
 import { downloadObject } from '../src/s3/transfer.js';
+import { createLogger } from '../src/log.js';
 import { S3RVER_KEY, startFaultProxy, startS3rver } from './helpers/s3rver.js';
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
@@ -94,4 +95,41 @@ t.test('an object replaced between the cut and the resume is downloaded again fr
   t.equal(result.md5, md5(replacement));
   t.ok(rangeStart(proxy.requests[1]!.range) > 0, 'the resume was tried');
   t.equal(proxy.requests[2]?.range, undefined, 'the ETag mismatch led to a request from zero');
+});
+
+// A run killed between the last byte and the rename leaves a temp file as long as the
+// object. Resuming it asks for `bytes=<size>-`, which S3 answers with 416. That is not
+// "the object changed": a HEAD shows whether the file is the object (length and the
+// ETag's MD5), and then not one byte is fetched again.
+async function resumeWholeLength(t: Test, partial: (object: Buffer) => Buffer) {
+  const { s3, object, proxy, client, tempPath } = await setup(t, [], 300_000);
+  await writeFile(tempPath, partial(object));
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', write: (line) => void lines.push(line) });
+  const result = await downloadObject({ client, bucket: s3.bucket, key: 'tenant1/media-1', tempPath, resumeFrom: object.length, delayMs: () => 0, log });
+  t.ok((await readFile(tempPath)).equals(object), 'the file is the object');
+  t.equal(result.bytes, object.length);
+  t.equal(result.md5, md5(object));
+  t.equal(result.verifiedBy, 'etag-md5');
+  t.equal(proxy.requests[0]!.range, `bytes=${object.length}-`, 'the resume asked for what follows the partial file');
+  t.notOk(lines.some((line) => /warn|changed/.test(line)), `no warning that the object changed:\n${lines.join('\n')}`);
+  return { object, proxy, lines };
+}
+
+t.test('a partial file from an earlier run that is already whole is kept, not fetched again', async (t) => {
+  const { object, proxy, lines } = await resumeWholeLength(t, (object) => object);
+  const relayed = proxy.requests.reduce((sum, r) => sum + r.bytesToClient, 0);
+  t.ok(relayed < 4096, `only a 416 and a HEAD answer crossed the wire (${relayed} bytes for a ${object.length}-byte object)`);
+  t.ok(lines.some((line) => /already the whole object; kept/.test(line)), 'the log says why nothing was fetched');
+});
+
+t.test('a partial file as long as the object but with other bytes is downloaded again from zero', async (t) => {
+  const { object, proxy, lines } = await resumeWholeLength(t, (object) => {
+    const damaged = Buffer.from(object);
+    damaged[1234] = damaged[1234]! ^ 0xff;
+    return damaged;
+  });
+  const relayed = proxy.requests.reduce((sum, r) => sum + r.bytesToClient, 0);
+  t.ok(relayed > object.length, `the object was fetched again (${relayed} bytes relayed)`);
+  t.ok(lines.some((line) => /rcbs info: partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero/.test(line)), 'the log says so, as info');
 });

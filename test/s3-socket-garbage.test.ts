@@ -13,7 +13,7 @@ async function forcedMinorGcsDuring(fn: () => void): Promise<number> {
   let forced = 0;
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      const detail = entry.detail as { kind?: number; flags?: number } | undefined;
+      const detail = (entry as { detail?: unknown }).detail as { kind?: number; flags?: number } | undefined;
       if (detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR && ((detail.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED)) forced++;
     }
   });

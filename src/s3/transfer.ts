@@ -12,7 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry.js';
@@ -278,6 +278,21 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
     verify();
   };
 
+  /**
+   * S3 answers 416 to a Range that starts at or past the object's end. For a partial file
+   * from an earlier run that usually means the run died between the last byte and the
+   * rename: the file is whole. A HEAD tells: same length and the MD5 the ETag names, and it
+   * is kept without fetching a byte; otherwise it is downloaded again from zero.
+   */
+  const inheritedIsWhole = async (): Promise<boolean> => {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    const expected = etagMd5(head.ETag);
+    if (!expected || head.ContentLength !== progress.written || progress.md5.copy().digest('hex') !== expected) return false;
+    etag = head.ETag;
+    total = head.ContentLength;
+    return true;
+  };
+
   const verify = (): void => {
     const details = { ...ref, etag, bytes: progress.written, expectedBytes: total };
     if (progress.written !== total) {
@@ -321,6 +336,17 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
         }
         const failure = classifyS3Failure(err, ref, policy);
         if (failure.kind === 'fatal') throw failure.error;
+        if (inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
+          inherited = false;
+          if (await inheritedIsWhole().catch(() => false)) {
+            verify();
+            log.debug('partial file from an earlier run is already the whole object; kept', { object: objectUrl(ref), bytes: progress.written });
+            break;
+          }
+          log.info('partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero', { object: objectUrl(ref), bytes: progress.written });
+          await restartFromZero();
+          continue;
+        }
         failures = progress.written > before ? 1 : failures + 1;
         if (failures >= policy.attempts || attempts >= policy.attempts * TOTAL_ATTEMPTS_FACTOR) {
           if (failure.kind === 'changed') throw failure.error;
