@@ -6,9 +6,10 @@
 # Tools: rcbs-cli (`node dist/cli.js decrypt`, what users run, start-up included),
 # rcbs-module (the same decryptCommand imported alone: the CLI's start-up cost
 # apart), openssl (`openssl cms -decrypt -binary -inform DER`).
-# Needs: openssl, /usr/bin/time (apt-get install -y time), a build (done here).
+# Needs: openssl, /usr/bin/time (installed with apt-get if missing), a build (done here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 SIZES=${1:-"200 1024"}
 RUNS=${2:-5}
 WORK=$(mktemp -d /tmp/rcbs-bench-decrypt.XXXXXX)

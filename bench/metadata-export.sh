@@ -11,6 +11,7 @@
 # Env: PAGE (gwsPageSize, default 100), PROFILE=1 adds a --cpu-prof run at the largest size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 work="${1:-$(mktemp -d)}"
 shift || true
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(5000 50000); fi
