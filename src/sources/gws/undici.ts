@@ -1,7 +1,8 @@
 // The three parts of undici that rcbs uses (Agent, ProxyAgent and the request API),
 // loaded without undici's index. The index requires all of undici: fetch, WebSocket,
-// EventSource, the cache and mock agents, 110 modules. Skipping it takes ~8 MB off the
-// peak RSS of a backup (BENCHMARKS.md, "Start-up memory").
+// EventSource, the cache and mock agents, 110 modules. Skipping it takes 13-16 MB off
+// the peak RSS of a command that only talks to GWS, and 4-8 MB off a backup's
+// (BENCHMARKS.md, "Start-up memory" and the backup section).
 //
 // Below are undici 7.30.2's own file paths; package.json pins that exact version, and
 // test/gws-undici-parts.test.ts fails if an upgrade moves or renames them. The index does
