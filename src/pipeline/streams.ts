@@ -103,3 +103,68 @@ export function keepWhere<T>(records: Highland.Stream<T>, keep: (record: T) => b
     }
   });
 }
+
+/**
+ * Pulls `source` up to `size` items ahead of the consumer, so the source's waits (a GWS
+ * page on the wire) overlap with the consumer's (fsyncs, transfers) instead of adding to
+ * them. Still backpressure: the source is not pulled while `size` items wait. Items come
+ * in order; a source error is thrown after the items read before it. When the consumer
+ * stops, the source is closed (its `finally` runs) and not pulled again.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T, void, undefined> {
+  const iterator = source[Symbol.asyncIterator]();
+  const buffer: T[] = [];
+  let ended = false;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  const wake = (which: 'consumer' | 'producer') => {
+    const resume = which === 'consumer' ? wakeConsumer : wakeProducer;
+    if (which === 'consumer') wakeConsumer = undefined;
+    else wakeProducer = undefined;
+    resume?.();
+  };
+
+  const producing = (async () => {
+    try {
+      while (!stopped) {
+        if (buffer.length >= size) {
+          await new Promise<void>((resolve) => (wakeProducer = resolve));
+          continue;
+        }
+        const step = await iterator.next();
+        if (step.done) break;
+        buffer.push(step.value);
+        wake('consumer');
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      ended = true;
+      wake('consumer');
+    }
+  })();
+
+  try {
+    for (;;) {
+      if (buffer.length > 0) {
+        const item = buffer.shift() as T;
+        wake('producer');
+        yield item;
+      } else if (failure) {
+        throw failure.error;
+      } else if (ended) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      }
+    }
+  } finally {
+    stopped = true;
+    wake('producer');
+    // Queued behind a next() in flight, if any; then the source's own cleanup runs.
+    if (!ended) await iterator.return?.(undefined).catch(() => {});
+    await producing;
+  }
+}

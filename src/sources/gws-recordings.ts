@@ -30,7 +30,7 @@ export default defineComponent<Options>({
   kind: 'source',
   name: 'gws-recordings',
   requiresConfig: ['gwsUriPrefix'],
-  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page.',
+  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one.',
   options: {
     type: 'object',
     properties: {

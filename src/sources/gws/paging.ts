@@ -12,7 +12,8 @@
 // boundary, a recording that changed between two queries); a Set over a whole
 // years-long backfill would grow without bound.
 // Pulled lazily: the next page is requested only when the consumer has taken every
-// recording of the current one.
+// recording of the current one. (The gws-recordings source consumes it one page ahead
+// of the pipeline, src/sources/gws/source.ts, so GWS and the writes overlap.)
 
 import { createHash } from 'node:crypto';
 import { RcbsError } from '../../errors.js';

@@ -2,7 +2,7 @@
 // as a lazy highland stream of PipelineRecords. Kept apart from the component file
 // so it can be driven with any window (the component computes the real one).
 
-import { fromAsyncIterable } from '../../pipeline/streams.js';
+import { fromAsyncIterable, readAhead } from '../../pipeline/streams.js';
 import { newRecord, type PipelineRecord, type RecordStream, type RunContext } from '../../pipeline/types.js';
 import type { GwsClient } from './client.js';
 import { parseGwsTime } from '../../recording.js';
@@ -22,7 +22,8 @@ function windowFraction(query: RecordingsQuery, stopTime: unknown): number | und
 export function recordingStream(context: RunContext, client: GwsClient, query: RecordingsQuery): RecordStream {
   async function* records(): AsyncGenerator<PipelineRecord> {
     try {
-      for await (const recording of recordingsInWindow(client, query)) {
+      // One page read ahead: the next page is on its way while this one is written.
+      for await (const recording of readAhead(recordingsInWindow(client, query), query.pageSize)) {
         context.totals.recordings++;
         context.progress({ recordings: 1, fraction: windowFraction(query, recording.stopTime) });
         yield newRecord(recording);
