@@ -6,9 +6,13 @@
 #   rcbs run metadata-export           (the real CLI, fresh targetDir)
 #   bench/metadata-export-baseline.mjs plain   (fetch pages + writeFile)
 #   bench/metadata-export-baseline.mjs atomic  (fetch pages + temp/fsync/rename)
-# Prints one table row per run: wall time, peak RSS, files written.
+# The three alternate, ROUNDS times per size, each run into a fresh folder; folders are
+# removed only at the end: / is ext4 mounted with `discard` here, and removing a large tree
+# slows the fsyncs of whatever runs next (BENCHMARKS.md).
+# Prints one table row per run (wall time, peak RSS, user+sys CPU, files written), then the
+# medians per size and rcbs's ratio to each baseline.
 # Usage: bench/metadata-export.sh [workdir] [sizes…]   e.g. bench/metadata-export.sh /tmp/mx 5000 50000
-# Env: PAGE (gwsPageSize, default 100), PROFILE=1 adds a --cpu-prof run at the largest size.
+# Env: PAGE (gwsPageSize, default 100), ROUNDS (default 3), PROFILE=1 adds a --cpu-prof run at the largest size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
@@ -16,6 +20,7 @@ work="${1:-$(mktemp -d)}"
 shift || true
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(5000 50000); fi
 page="${PAGE:-100}"
+rounds="${ROUNDS:-3}"
 mkdir -p "$work"
 # A private build: dist/ is shared with engineers rebuilding it mid-run. The snapshot
 # keeps the package layout (dist, pipelines, schemas, node_modules) that rcbs resolves.
@@ -27,24 +32,39 @@ ln -s "$PWD/node_modules" "$snap/node_modules"
 rcbs=(node "$snap/dist/cli.js")
 
 sandbox_pid=
-cleanup() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true; }
+outputs() { rm -rf "$work"/rcbs-*-r* "$work"/plain-*-r* "$work"/atomic-*-r* "$work"/*.runs; }
+cleanup() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true; outputs; }
 trap cleanup EXIT
+# Outputs of an earlier invocation go now, and the disk gets time to absorb the TRIMs.
+outputs; sync; sleep 5
 
-measure() { # label files-dir -- command…
+measure() { # label files-dir -- command…   (also appends "seconds rss_mb" to $work/<label without -rN>.runs)
   local label=$1 dir=$2; shift 3
-  /usr/bin/time -v "$@" > "$work/$label.out" 2> "$work/$label.time" || { echo "$label failed:" >&2; tail -20 "$work/$label.time" >&2; exit 1; }
-  local wall rss files
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/$label.time")
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$work/$label.time")
+  # What the run before left to write back (plain does not fsync) is not this run's cost.
+  sync
+  /usr/bin/time -f '%e %M %U %S' -o "$work/$label.time" "$@" > "$work/$label.out" 2> "$work/$label.err" || { echo "$label failed:" >&2; tail -20 "$work/$label.err" >&2; exit 1; }
+  local wall rss user sys files
+  read -r wall rss user sys < "$work/$label.time"
+  rss=$((rss / 1024))
   files=$(find "$dir" -name '*.json' -not -path '*/.rcbs/*' | wc -l)
-  printf '| %s | %s | %s MB | %s |\n' "$label" "$wall" "$rss" "$files"
+  printf '| %s | %s s | %s MB | %s + %s | %s |\n' "$label" "$wall" "$rss" "$user" "$sys" "$files"
+  echo "$wall $rss" >> "$work/${label%-r*}.runs"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+summary() { # size
+  local n=$1 tool
+  for tool in rcbs plain atomic; do
+    printf '| %s-%s median | %s s | max %s MB |\n' "$tool" "$n" "$(cut -d' ' -f1 "$work/$tool-$n.runs" | median)" "$(cut -d' ' -f2 "$work/$tool-$n.runs" | sort -n | tail -1)"
+  done
+  awk -v r="$(cut -d' ' -f1 "$work/rcbs-$n.runs" | median)" -v p="$(cut -d' ' -f1 "$work/plain-$n.runs" | median)" -v a="$(cut -d' ' -f1 "$work/atomic-$n.runs" | median)" \
+    'BEGIN {printf "| rcbs-%s / plain, / atomic (medians) | %.2fx | %.2fx |\n", "'"$n"'", r / p, r / a}'
 }
 
-echo "| run | wall (m:ss) | peak RSS | JSON files |"
-echo "|---|---|---|---|"
+echo "| run | wall | peak RSS | user + sys CPU s | JSON files |"
+echo "|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   sdir="$work/sandbox-$n"
-  rm -rf "$sdir" "$work/rcbs-$n" "$work/plain-$n" "$work/atomic-$n"
+  rm -rf "$sdir"
   mkdir -p "$sdir"
   "${rcbs[@]}" sandbox --recordings "$n" --no-media --dir "$sdir" > "$sdir/out.txt" 2> "$sdir/err.txt" &
   sandbox_pid=$!
@@ -58,10 +78,14 @@ for n in "${sizes[@]}"; do
   now=$(node -e 'console.log(Date.now())')
   from=$((now - maxage * 86400000))
 
-  measure "rcbs-$n" "$work/rcbs-$n" -- "${rcbs[@]}" run metadata-export --config "$sdir/config.properties" \
-    --set "targetDir=$work/rcbs-$n" --set "gwsPageSize=$page"
-  measure "plain-$n" "$work/plain-$n" -- node bench/metadata-export-baseline.mjs "$prefix" "$work/plain-$n" "$page" plain "$from" "$now"
-  measure "atomic-$n" "$work/atomic-$n" -- node bench/metadata-export-baseline.mjs "$prefix" "$work/atomic-$n" "$page" atomic "$from" "$now"
+  rm -f "$work/rcbs-$n.runs" "$work/plain-$n.runs" "$work/atomic-$n.runs"
+  for r in $(seq 1 "$rounds"); do
+    measure "rcbs-$n-r$r" "$work/rcbs-$n-r$r" -- "${rcbs[@]}" run metadata-export --config "$sdir/config.properties" \
+      --set "targetDir=$work/rcbs-$n-r$r" --set "gwsPageSize=$page"
+    measure "plain-$n-r$r" "$work/plain-$n-r$r" -- node bench/metadata-export-baseline.mjs "$prefix" "$work/plain-$n-r$r" "$page" plain "$from" "$now"
+    measure "atomic-$n-r$r" "$work/atomic-$n-r$r" -- node bench/metadata-export-baseline.mjs "$prefix" "$work/atomic-$n-r$r" "$page" atomic "$from" "$now"
+  done
+  summary "$n"
   if [ "${PROFILE:-0}" = 1 ] && [ "$n" = "${sizes[-1]}" ]; then
     rm -rf "$work/prof" "$work/rcbs-prof-$n"
     node --cpu-prof --cpu-prof-dir="$work/prof" "$snap/dist/cli.js" run metadata-export --config "$sdir/config.properties" \
