@@ -117,14 +117,9 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
   let ended = false;
   let stopped = false;
   let failure: { error: unknown } | undefined;
-  let wakeConsumer: (() => void) | undefined;
-  let wakeProducer: (() => void) | undefined;
-  const wake = (which: 'consumer' | 'producer') => {
-    const resume = which === 'consumer' ? wakeConsumer : wakeProducer;
-    if (which === 'consumer') wakeConsumer = undefined;
-    else wakeProducer = undefined;
-    resume?.();
-  };
+  // Each side waits on a promise the other resolves; resolving one already resolved does nothing.
+  let wakeConsumer = () => {};
+  let wakeProducer = () => {};
 
   const producing = (async () => {
     try {
@@ -136,13 +131,13 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
         const step = await iterator.next();
         if (step.done) break;
         buffer.push(step.value);
-        wake('consumer');
+        wakeConsumer();
       }
     } catch (error) {
       failure = { error };
     } finally {
       ended = true;
-      wake('consumer');
+      wakeConsumer();
     }
   })();
 
@@ -150,7 +145,7 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
     for (;;) {
       if (buffer.length > 0) {
         const item = buffer.shift() as T;
-        wake('producer');
+        wakeProducer();
         yield item;
       } else if (failure) {
         throw failure.error;
@@ -162,7 +157,7 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
     }
   } finally {
     stopped = true;
-    wake('producer');
+    wakeProducer();
     // Queued behind a next() in flight, if any; then the source's own cleanup runs.
     if (!ended) await iterator.return?.(undefined).catch(() => {});
     await producing;
