@@ -4,6 +4,9 @@
 // its connection's cap, several streams share the link's cap fairly, the rate holds when the
 // model's own timers run late (a busy machine), and a reader that stops reading makes the link
 // pause the sender instead of buffering: memory stays at the queue bound.
+// The rate tolerances (0.85-1.1) are wide because the machine is shared and the link, the probe
+// and the client share this process; what they must catch is twice as far: without the
+// connection cap one stream would get the link's 8 MiB/s, without the link cap four would get 16.
 import t, { type Test } from 'tap';
 import { checkSlowReader, firstByteTimes, measureStreams, startProbeServer, startWanLink, type WanLinkOptions } from '../bench/wan/link.js';
 
@@ -22,7 +25,9 @@ async function linkToProbe(t: Test, options: WanLinkOptions) {
   return { link, probe, port };
 }
 
-const figures: WanLinkOptions = { rttMs: RTT, connectionBytesPerSecond: CONNECTION, linkBytesPerSecond: 2 * CONNECTION, queueBytes: 256 * 1024 };
+// The queue (1 MiB = 250 ms at 4 MiB/s) covers the stalls of a busy machine: the probe shares
+// this process, so while it stalls nothing refills the queue and only queued bytes can catch up.
+const figures: WanLinkOptions = { rttMs: RTT, connectionBytesPerSecond: CONNECTION, linkBytesPerSecond: 2 * CONNECTION, queueBytes: MIB };
 
 t.test('the RTT: 2 RTT to the first byte on a new connection, 1 RTT on a warm one', async (t) => {
   const { port } = await linkToProbe(t, figures);
@@ -34,35 +39,34 @@ t.test('the RTT: 2 RTT to the first byte on a new connection, 1 RTT on a warm on
 
 t.test('one stream reaches its connection cap, no more', async (t) => {
   const { port } = await linkToProbe(t, figures);
-  const [one] = (await measureStreams(port, 1, 2 * MIB)).streams;
+  const [one] = (await measureStreams(port, 1, 3 * MIB)).streams;
   const share = one!.bytesPerSecond / CONNECTION;
-  t.ok(share >= 0.85 && share <= 1.04, `one stream at ${share.toFixed(3)} of its cap`);
+  t.ok(share >= 0.85 && share <= 1.1, `one stream at ${share.toFixed(3)} of its cap`);
 });
 
 t.test('four streams share the link cap fairly (each below its own cap)', async (t) => {
   const { link, port } = await linkToProbe(t, figures);
   const result = await measureStreams(port, 4, 2 * MIB);
   const share = result.bytesPerSecond / figures.linkBytesPerSecond;
-  t.ok(share >= 0.85 && share <= 1.04, `together at ${share.toFixed(3)} of the link`);
+  t.ok(share >= 0.85 && share <= 1.1, `together at ${share.toFixed(3)} of the link`);
   const rates = result.streams.map((s) => s.bytesPerSecond);
-  for (const rate of rates) t.ok(rate <= 1.04 * (figures.linkBytesPerSecond / 4), `a stream got ${(rate / MIB).toFixed(2)} MiB/s, its fair share is 2`);
+  for (const rate of rates) t.ok(rate <= 1.1 * (figures.linkBytesPerSecond / 4), `a stream got ${(rate / MIB).toFixed(2)} MiB/s, its fair share is 2`);
   t.ok(Math.min(...rates) / Math.max(...rates) >= 0.85, 'the slowest within 15% of the fastest');
   t.equal(link.stats().bytesDown, 4 * 2 * MIB, 'every byte went through the link');
 });
 
-t.test('the rate holds when the model runs late (the event loop stalls for 80 ms three times)', async (t) => {
-  // The queue covers the stalls (1 MiB = 250 ms at 4 MiB/s): what is lost is only the model's lateness.
-  const { port } = await linkToProbe(t, { ...figures, queueBytes: MIB });
+t.test('the rate holds when the model runs late (the event loop stalls for 100 ms three times)', async (t) => {
+  const { port } = await linkToProbe(t, figures);
   const stalls = [150, 300, 450].map((at) =>
     setTimeout(() => {
-      const until = performance.now() + 80;
+      const until = performance.now() + 100;
       while (performance.now() < until);
     }, at),
   );
   t.teardown(() => stalls.forEach(clearTimeout));
   const [one] = (await measureStreams(port, 1, 3 * MIB)).streams;
   const share = one!.bytesPerSecond / CONNECTION;
-  t.ok(share >= 0.85 && share <= 1.04, `one stream at ${share.toFixed(3)} of its cap despite 240 ms of stalls in 750`);
+  t.ok(share >= 0.85 && share <= 1.1, `one stream at ${share.toFixed(3)} of its cap despite 300 ms of stalls in 750`);
 });
 
 t.test('a reader that stops reading pauses the sender: the link holds at most its queue bound', async (t) => {
