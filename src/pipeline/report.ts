@@ -4,6 +4,7 @@
 // per-component counters and the list of failures.
 
 import type { RunContext } from './types.js';
+import type { RcbsError } from '../errors.js';
 import type { RunOutcome } from './runner.js';
 import { allItemsDone, type Failure } from './outcome.js';
 
@@ -91,12 +92,7 @@ export function formatSummary(pipelineName: string, context: Pick<RunContext, 'd
   const t = outcome.totals;
   const seconds = Math.max(outcome.elapsedMs, 1) / 1000;
   const lines: string[] = [];
-  const status =
-    outcome.reason === 'stopped' ? `stopped: ${outcome.stopError?.code ?? 'a failure that is not one item\'s'}`
-    : outcome.reason === 'aborted' ? 'interrupted'
-    : outcome.reason === 'stdout-closed' ? 'stopped (output closed)'
-    : allItemsDone(t) ? 'finished'
-    : 'finished with failures';
+  const status = outcome.reason === 'stopped' && outcome.stopError ? `stopped (${outcome.stopError.code}: ${outcome.stopError.message})` : runStatus(outcome);
   lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatDuration(outcome.elapsedMs)}`);
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(12)} ${value}`);
   row('recordings', t.recordings);
@@ -129,4 +125,54 @@ export function formatSummary(pipelineName: string, context: Pick<RunContext, 'd
   listFailures(lines, 'failures', t.failures);
   listFailures(lines, 'archived', t.archivedMedia);
   return lines.join('\n');
+}
+
+/** What a run ended as, in one word or two: the status line of the summary and the report. */
+export function runStatus(outcome: Pick<RunOutcome, 'reason' | 'totals'>, error?: RcbsError): string {
+  if (error && outcome.reason !== 'aborted' && outcome.reason !== 'stopped') return 'failed';
+  if (outcome.reason === 'stopped') return 'stopped';
+  if (outcome.reason === 'aborted') return 'interrupted';
+  if (outcome.reason === 'stdout-closed') return 'stopped (output closed)';
+  return allItemsDone(outcome.totals) ? 'finished' : 'finished with failures';
+}
+
+export interface RunReportInput {
+  command: string;
+  pipeline: { name: string; path: string };
+  targetDir: string;
+  dryRun: boolean;
+  startedAt: number;
+  outcome: RunOutcome;
+  error?: RcbsError;
+}
+
+/** The run report (.rcbs/runs/<start>.json): everything a scheduler or monitoring needs
+ * to know about the run, machine-readable. Never a secret: errors carry their messages,
+ * which never hold one (test/secrets-never-printed). */
+export function runReport(input: RunReportInput): Record<string, unknown> {
+  const { outcome, error } = input;
+  const { failures, archivedMedia, ...counts } = outcome.totals;
+  const failed = failedBy(outcome);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    command: input.command,
+    pipeline: input.pipeline.name,
+    pipelineFile: input.pipeline.path,
+    targetDir: input.targetDir,
+    dryRun: input.dryRun,
+    startedAt: iso(input.startedAt),
+    endedAt: iso(input.startedAt + outcome.elapsedMs),
+    durationMs: outcome.elapsedMs,
+    status: runStatus(outcome, error),
+    exitCode: error ? error.exitCode : outcome.exitCode,
+    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(outcome.window
+      ? { window: { start: outcome.window.start ? iso(outcome.window.start) : null, end: iso(outcome.window.end), startMs: outcome.window.start, endMs: outcome.window.end, slices: outcome.window.slices.length } }
+      : {}),
+    checkpoint: outcome.windowCommitted && outcome.window ? { advanced: true, lastRecordingEndTime: outcome.window.end } : { advanced: false },
+    totals: counts,
+    components: outcome.components.map((c) => ({ name: c.name, in: c.in, out: c.out, dropped: c.dropped, failed: failed.get(c.name) ?? 0 })),
+    failures,
+    archived: archivedMedia,
+  };
 }
