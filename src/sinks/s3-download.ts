@@ -12,6 +12,11 @@
 // A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
+//
+// A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file: it
+// stops the run as an abort does (no new record, transfers in flight finish or are
+// cleaned up) and then fails it with that one error, exit 4, instead of failing
+// each media file in turn.
 
 import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -24,6 +29,7 @@ import { objectUrl } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
+import { trustSummary, untrustedCertificateError } from '../net/trust.js';
 
 interface Options {
   /** Transfers in flight; overrides downloadMode/numThreads. */
@@ -74,7 +80,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   const location: S3Location = await resolveS3Location(context);
   let client: S3Client | undefined;
   if (!context.dryRun) {
-    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs });
+    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env);
     await checkCredentials(client);
   }
   const slots = new TransferSlots(concurrency);
@@ -93,10 +99,24 @@ export async function createS3Download(options: Options, context: RunContext, se
     log.error('media file not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
   };
 
+  // Set by the first refused certificate: no new transfer or record is started, and the run fails with it.
+  let runStop: RcbsError | undefined;
+  const endpointHost = location.endpoint ? new URL(location.endpoint).host : `s3.${location.region}.amazonaws.com`;
+  const stopIfUntrusted = (err: unknown): boolean => {
+    const untrusted = untrustedCertificateError(err, 's3', endpointHost, trustSummary(config.caFile, context.env, 's3'));
+    runStop ??= untrusted;
+    return untrusted !== undefined;
+  };
+  const settleFailure = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
+    // A transfer the stop refused (queued behind it) or one that met the same refusal is no media failure.
+    if (err !== runStop && !stopIfUntrusted(err)) failMedia(record, media, err);
+  };
+
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
     await slots.run(async () => {
       // Queued work started after Ctrl-C is not started at all.
       if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
+      if (runStop) throw runStop;
       // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
@@ -132,6 +152,8 @@ export async function createS3Download(options: Options, context: RunContext, se
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
       } catch (err) {
+        // Noted before the slot is handed on, so the transfer queued next does not start.
+        stopIfUntrusted(err);
         // Never a final name for unverified bytes: the temp file goes.
         await write.abort();
         throw err;
@@ -186,8 +208,10 @@ export async function createS3Download(options: Options, context: RunContext, se
       return record;
     }
     await Promise.all(
-      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => failMedia(record, media, err))),
+      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => settleFailure(record, media, err))),
     );
+    // A record the stop left unfinished goes no further: the run fails and nothing is written for it.
+    if (runStop && record.media.some((m) => m.status === 'pending')) return undefined;
     return record;
   };
 
@@ -198,7 +222,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         if (err) {
           push(err);
           next();
-        } else if (_.isNil(record) || signal.aborted) {
+        } else if (_.isNil(record) || signal.aborted || runStop) {
           push(null, _.nil);
         } else {
           push(null, record);
@@ -207,7 +231,20 @@ export async function createS3Download(options: Options, context: RunContext, se
       })
       .map((record) => _(processRecord(record)))
       .mergeWithLimit(Math.max(2, 2 * concurrency))
-      .filter((record): record is PipelineRecord => record !== undefined);
+      .filter((record): record is PipelineRecord => record !== undefined)
+      .consume<PipelineRecord>((err, record, push, next) => {
+        if (err) {
+          push(err);
+          next();
+        } else if (_.isNil(record)) {
+          // After the last transfer in flight has settled: the one error that stopped the run.
+          if (runStop) push(runStop);
+          push(null, _.nil);
+        } else {
+          push(null, record);
+          next();
+        }
+      });
 }
 
 export default defineComponent<Options>({
