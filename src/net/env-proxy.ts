@@ -63,8 +63,17 @@ export function parseProxyUrl(value: string, name: string): URL {
     throw new RcbsError('RCBS_CONFIG_INVALID',
       `${name} uses ${url.protocol}//, but rcbs supports HTTP CONNECT proxies only: give http://host:port.`, { variable: name, protocol: url.protocol });
   }
-  addSecret(decodeURIComponent(url.password));
+  addSecret(decoded(url.password));
   return url;
+}
+
+/** A URL's user or password as typed (percent-decoding that fails keeps the raw text). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** host:port of a proxy URL, without credentials. */
@@ -96,7 +105,7 @@ export function envProxyFor(target: Target, env: NodeJS.ProcessEnv): EnvProxy | 
 /** `Basic …` for a proxy URL's user:password, or undefined. */
 export function proxyAuthorization(url: URL): string | undefined {
   if (!url.username && !url.password) return undefined;
-  return `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  return `Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`).toString('base64')}`;
 }
 
 /** True when NO_PROXY says `hostname:port` is reached directly. */
