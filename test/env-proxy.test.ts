@@ -18,7 +18,8 @@ import path from 'node:path';
 import { bypassesProxy, envProxyFor } from '../src/net/env-proxy.js';
 import { createGwsClient } from '../src/sources/gws/client.js';
 import { recordingsInWindow } from '../src/sources/gws/paging.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { configWith } from '../src/config/defaults.js';
 import type { RcbsConfig } from '../src/config/types.js';
@@ -162,7 +163,7 @@ async function s3Download(t: Test, config: Partial<RcbsConfig>, env: NodeJS.Proc
   const log = createLogger({ level: 'debug', write: (line) => lines.push(line) });
   const full = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, ...config });
   const context = createRunContext({ config: full, env, log, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: full.recordingFolderFormat, log: silentLogger }) });
-  const sink = await createS3Download({}, context, newCounters(), { delayMs: () => 1 });
+  const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   await (await context.store()).close();
   return { record: record!, object, s3, lines, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };

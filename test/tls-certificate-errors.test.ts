@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGwsClient } from '../src/sources/gws/client.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { configWith } from '../src/config/defaults.js';
 import type { RcbsConfig } from '../src/config/types.js';
@@ -91,10 +92,10 @@ async function s3Run(t: Test, certificate: ServerCertificate, config: Partial<Rc
   const full = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: front.origin, s3ForcePathStyle: true, ...config });
   const context = createRunContext({ config: full, env, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: full.recordingFolderFormat, log: silentLogger }) });
   try {
-    const sink = await createS3Download({ concurrency: 1 }, context, newCounters(), { delayMs: () => 1 });
+    const sink = await createS3Download({ concurrency: 1 }, context, componentEvents('s3-download'), { delayMs: () => 1 });
     const records = [newRecord(recordingWith('rec-1', ['m-1'])), newRecord(recordingWith('rec-2', ['m-2']))];
     const out = await sink(_(records)).collect().toPromise(Promise);
-    return { out, front, error: undefined };
+    return { out, front, error: context.stopError };
   } catch (error) {
     return { out: undefined, front, error: error as RcbsError };
   } finally {
@@ -102,12 +103,14 @@ async function s3Run(t: Test, certificate: ServerCertificate, config: Partial<Rc
   }
 }
 
-t.test('S3: a refusal fails the run with one error naming the host, not each file', async (t) => {
-  const { error, front } = await s3Run(t, certificates.good, {}, {});
+t.test('S3: a refusal stops the run with one error naming the host, not one per file', async (t) => {
+  const { error, front, out } = await s3Run(t, certificates.good, {}, {});
   t.equal(error?.code, 'RCBS_TLS_UNTRUSTED');
   t.match(error?.message, `S3 at localhost:${front.port}: the TLS certificate was refused (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`);
   t.match(error?.message, /set caFile \(or AWS_CA_BUNDLE\)/);
+  t.equal(error?.exitCode, 4);
   t.equal(front.handshakes(), 1, 'the second file is never tried');
+  t.same(out?.map((r) => r.media[0]!.status), ['interrupted', 'interrupted'], 'neither file failed: the run stopped before them');
 });
 
 t.test('S3 through an HTTPS_PROXY tunnel: a wrong host name is named as such', async (t) => {

@@ -80,8 +80,9 @@ t.test('an unknown CA on S3 stops the run after a handful of handshakes, not one
   t.match(run.stderr, /set caFile \(or AWS_CA_BUNDLE\) to a PEM file with that CA's certificate, or start rcbs with NODE_EXTRA_CA_CERTS/);
   t.ok(wanted.length > 6, `${wanted.length} media files wanted`);
   t.ok(s3.handshakes() <= 5, `${s3.handshakes()} handshakes (numThreads 4), not ${wanted.length}`);
-  t.equal((run.stderr.match(/RCBS_TLS_UNTRUSTED/g) ?? []).length, 1, 'one message, no cascade of per-file errors');
+  t.equal((run.stderr.match(/stopping the run: S3 at/g) ?? []).length, 1, 'one message, no cascade of per-file errors');
   t.notMatch(run.stderr, /media file not downloaded/);
+  t.match(run.stderr, /stopped \(RCBS_TLS_UNTRUSTED: S3 at/, 'the summary says why');
   const files = await filesIn(run.targetDir);
   t.same(files.filter((f) => f.endsWith('.bin') || f.includes('.part') || f === 'last_recording_endtime.txt'), [], 'no media, no temp file, no checkpoint');
 });
