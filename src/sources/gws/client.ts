@@ -4,11 +4,11 @@
 // http and https GWS alike. Without gwsProxyHost, HTTPS_PROXY / HTTP_PROXY apply unless
 // NO_PROXY names the host (src/net/env-proxy.ts), decided per origin. TLS trusts
 // caFile on top of Node's roots (src/net/trust.ts); a refused certificate is
-// RCBS_TLS_UNTRUSTED at once, never retried. Basic auth and a cookie jar on every call. Failures the
-// retry policy names (429/5xx, resets, timeouts, statusCode 4) are retried with
-// backoff; a page body that breaks off midway is read again from the start, which is
-// safe because the pager dedupes by id. Every error is an RcbsError whose message
-// names the URL without credentials and says what to check.
+// RCBS_TLS_UNTRUSTED at once, never retried. Basic auth and a cookie jar on every
+// call. Failures the retry policy names (429/5xx, resets, timeouts, statusCode 4) are
+// retried with backoff; a page body that breaks off midway is read again from the
+// start, which is safe because the pager dedupes by id. Every error is an RcbsError
+// whose message names the URL without credentials and says what to check.
 
 import type { SecureContext } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
