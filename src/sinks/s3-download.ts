@@ -12,18 +12,25 @@
 // A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
+//
+// A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file, like a
+// full target folder: it stops the run (context.stopRun, exit 4) with one message
+// instead of failing each media file in turn.
 
 import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
+import { failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
-import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
+import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
 import { objectUrl } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
+import { folderWideError } from '../store/fs-errors.js';
+import { trustSummary, untrustedCertificateError } from '../net/trust.js';
 
 interface Options {
   /** Transfers in flight; overrides downloadMode/numThreads. */
@@ -59,7 +66,7 @@ export interface S3DownloadInternals {
   socketTimeoutMs?: number;
 }
 
-export async function createS3Download(options: Options, context: RunContext, self: Counters, internals: S3DownloadInternals = {}) {
+export async function createS3Download(options: Options, context: RunContext, self: ComponentEvents, internals: S3DownloadInternals = {}) {
   const { config, log, signal } = context;
   const concurrency = options.concurrency ?? (config.downloadMode === 'single' ? 1 : config.numThreads);
 
@@ -74,23 +81,23 @@ export async function createS3Download(options: Options, context: RunContext, se
   const location: S3Location = await resolveS3Location(context);
   let client: S3Client | undefined;
   if (!context.dryRun) {
-    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs });
+    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env);
     await checkCredentials(client);
   }
   const slots = new TransferSlots(concurrency);
   const progress = progressReporter(context);
 
-  const failMedia = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
+  const endpointHost = location.endpoint ? new URL(location.endpoint).host : `s3.${location.region}.amazonaws.com`;
+  /** Failures that are the whole run's, not one file's: the target folder, a refused certificate. */
+  const runWide = (error: RcbsError) =>
+    folderWideError(error) ?? untrustedCertificateError(error, 's3', endpointHost, trustSummary(config.caFile, context.env, 's3'));
+
+  const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    const id = recordingId(record.recording);
-    media.status = 'failed';
-    media.error = { code: error.code, message: error.message };
-    record.status = 'failed';
-    record.errors.push({ component: COMPONENT, code: error.code, message: error.message });
-    context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: error.code, message: error.message });
-    context.totals.failed++;
-    self.failed++;
-    log.error('media file not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+    failMedia(record, media, COMPONENT, itemProblem(context, error, runWide));
+    // Work the run stopped before is not a failure, and not worth a line per file.
+    if (media.status === 'interrupted') return;
+    log.error('media file not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, code: error.code, reason: error.message });
   };
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
@@ -126,12 +133,14 @@ export async function createS3Download(options: Options, context: RunContext, se
         media.status = 'downloaded';
         media.path = relPath;
         media.bytes = result.bytes;
-        context.totals.downloaded++;
-        context.totals.bytes += result.bytes;
+        media.verifiedBy = result.verifiedBy;
         progress.flush();
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
       } catch (err) {
+        // Stopped before the slot is handed on, so the transfer queued next does not start.
+        const stop = runWide(toRcbsError(err, 'RCBS_S3_TRANSFER'));
+        if (stop) context.stopRun(stop);
         // Never a final name for unverified bytes: the temp file goes.
         await write.abort();
         throw err;
@@ -158,7 +167,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       try {
         keys.set(media, mediaKey(config.s3KeyTemplate, location, file, media.mediaId, record.recording));
       } catch (err) {
-        failMedia(record, media, err);
+        fail(record, media, err);
       }
     }
 
@@ -186,7 +195,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       return record;
     }
     await Promise.all(
-      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => failMedia(record, media, err))),
+      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => fail(record, media, err))),
     );
     return record;
   };
