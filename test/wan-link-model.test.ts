@@ -4,10 +4,13 @@
 // its connection's cap, several streams share the link's cap fairly, the rate holds when the
 // model's own timers run late (a busy machine), and a reader that stops reading makes the link
 // pause the sender instead of buffering: memory stays at the queue bound.
-// The rate tolerances (0.85-1.1) are wide because the machine is shared and the link, the probe
-// and the client share this process; what they must catch is twice as far: without the
-// connection cap one stream would get the link's 8 MiB/s, without the link cap four would get 16.
+// Rates are counted from when each stream asked, less the 2 RTT before its first byte: a stall of
+// this process (the link, the probe and the client share it) can only make that later, so the
+// caps (at most 1.05 of them) hold on any machine. That the rates are reached (at least 0.85) is
+// asserted when the event loop was never late by more than the model catches up on (200 ms);
+// on a machine busy enough to starve the process longer, the test says so instead.
 import t, { type Test } from 'tap';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { checkSlowReader, firstByteTimes, measureStreams, startProbeServer, startWanLink, type WanLinkOptions } from '../bench/wan/link.js';
 
 const MIB = 1024 * 1024;
@@ -37,21 +40,42 @@ t.test('the RTT: 2 RTT to the first byte on a new connection, 1 RTT on a warm on
   t.ok(cold < 2 * RTT + 1000 && warm < RTT + 1000, 'and not stuck');
 });
 
+/** Streams at once: each one's rate from asking (less 2 RTT), all together, and the event loop's worst delay meanwhile. */
+async function streams(port: number, count: number, bytes: number) {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  try {
+    const result = await measureStreams(port, count, bytes);
+    const spans = result.streams.map((s) => (s.firstByteMs + s.transferMs - 2 * RTT) / 1000);
+    return { rates: spans.map((span) => bytes / span), together: (count * bytes) / Math.max(...spans), worstDelayMs: delay.max / 1e6 };
+  } finally {
+    delay.disable();
+  }
+}
+
+const CATCHES_UP_MS = 200;
+
+/** At least 0.85 of `cap` when the machine let the model run. */
+function reached(t: Test, rate: number, cap: number, worstDelayMs: number, what: string) {
+  if (worstDelayMs <= CATCHES_UP_MS) t.ok(rate >= 0.85 * cap, `${what} at ${(rate / cap).toFixed(3)} of its cap`);
+  else t.comment(`${what} at ${(rate / cap).toFixed(3)} of its cap, not checked: the event loop was ${worstDelayMs.toFixed(0)} ms late`);
+}
+
 t.test('one stream reaches its connection cap, no more', async (t) => {
   const { port } = await linkToProbe(t, figures);
-  const [one] = (await measureStreams(port, 1, 3 * MIB)).streams;
-  const share = one!.bytesPerSecond / CONNECTION;
-  t.ok(share >= 0.85 && share <= 1.1, `one stream at ${share.toFixed(3)} of its cap`);
+  const { rates, worstDelayMs } = await streams(port, 1, 3 * MIB);
+  t.ok(rates[0]! <= 1.05 * CONNECTION, `one stream at ${(rates[0]! / CONNECTION).toFixed(3)} of its cap, no more`);
+  reached(t, rates[0]!, CONNECTION, worstDelayMs, 'one stream');
 });
 
 t.test('four streams share the link cap fairly (each below its own cap)', async (t) => {
   const { link, port } = await linkToProbe(t, figures);
-  const result = await measureStreams(port, 4, 2 * MIB);
-  const share = result.bytesPerSecond / figures.linkBytesPerSecond;
-  t.ok(share >= 0.85 && share <= 1.1, `together at ${share.toFixed(3)} of the link`);
-  const rates = result.streams.map((s) => s.bytesPerSecond);
-  for (const rate of rates) t.ok(rate <= 1.1 * (figures.linkBytesPerSecond / 4), `a stream got ${(rate / MIB).toFixed(2)} MiB/s, its fair share is 2`);
+  const { rates, together, worstDelayMs } = await streams(port, 4, 2 * MIB);
+  const fairShare = figures.linkBytesPerSecond / 4;
+  t.ok(together <= 1.05 * figures.linkBytesPerSecond, `together at ${(together / figures.linkBytesPerSecond).toFixed(3)} of the link, no more`);
+  for (const rate of rates) t.ok(rate <= 1.05 * fairShare, `a stream got ${(rate / MIB).toFixed(2)} MiB/s, its fair share is 2`);
   t.ok(Math.min(...rates) / Math.max(...rates) >= 0.85, 'the slowest within 15% of the fastest');
+  reached(t, together, figures.linkBytesPerSecond, worstDelayMs, 'the four together');
   t.equal(link.stats().bytesDown, 4 * 2 * MIB, 'every byte went through the link');
 });
 
@@ -64,9 +88,9 @@ t.test('the rate holds when the model runs late (the event loop stalls for 100 m
     }, at),
   );
   t.teardown(() => stalls.forEach(clearTimeout));
-  const [one] = (await measureStreams(port, 1, 3 * MIB)).streams;
-  const share = one!.bytesPerSecond / CONNECTION;
-  t.ok(share >= 0.85 && share <= 1.1, `one stream at ${share.toFixed(3)} of its cap despite 300 ms of stalls in 750`);
+  const { rates, worstDelayMs } = await streams(port, 1, 3 * MIB);
+  t.ok(rates[0]! <= 1.05 * CONNECTION, 'no more than the cap after the stalls either');
+  reached(t, rates[0]!, CONNECTION, worstDelayMs, 'one stream despite 300 ms of stalls in 750');
 });
 
 t.test('a reader that stops reading pauses the sender: the link holds at most its queue bound', async (t) => {
