@@ -8,6 +8,8 @@
 # Run by hand, not in the suite (bench/WAN-RESULTS.md):
 #   bash bench/metadata-export-over-wan.sh [recordings, 20000] [concurrencies, "1 4"]
 # Env: ROUNDS (3), PAGE_LATENCY (150 ms), PAGE (gwsPageSize, 100), RUN_TIMEOUT (seconds, 1800),
+# SHARD_BY (shardBy, e.g. PT4H: the sandbox spans 47 hours, so the default one-day slices are only
+# 2-3 and cap what concurrent slices can gain; default: the build's own),
 # WAN_RTT (40 ms), WAN_CONN, WAN_LINK, WAN_QUEUE (bench/wan/lib.sh),
 # RCBS_REF: a git ref whose rcbs to measure (default: this working tree); the sandbox is always this tree's.
 set -euo pipefail
@@ -65,6 +67,7 @@ for round in $(seq 1 "$ROUNDS"); do
     status=0
     concurrency=()
     [ "$c" = default ] || concurrency=(--set "gwsConcurrency=$c")
+    [ -z "${SHARD_BY:-}" ] || concurrency+=(--set "shardBy=$SHARD_BY")
     /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" timeout -k 10 "${RUN_TIMEOUT:-1800}" node "$WORK/rcbs-build/dist/cli.js" run metadata-export \
       --config "$sdir/config.properties" --set "targetDir=$out" --set "gwsPageSize=$PAGE" "${concurrency[@]}" \
       > "$WORK/c$c.out" 2> "$WORK/c$c.err" || status=$?
@@ -79,7 +82,7 @@ first=${CONCURRENCY[0]}
 base=$(awk '{print $1}' "$WORK/c$first.runs" | median)
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), node $(node --version); rcbs ${RCBS_REF:-working tree}"
-echo "$N recordings, page size $PAGE, GWS answers each page after $PAGE_LATENCY ms; model RTT $WAN_RTT ms, $WAN_CONN MiB/s per connection, $WAN_LINK MiB/s link;" \
+echo "$N recordings, page size $PAGE, shardBy ${SHARD_BY:-default}, GWS answers each page after $PAGE_LATENCY ms; model RTT $WAN_RTT ms, $WAN_CONN MiB/s per connection, $WAN_LINK MiB/s link;" \
   "measured capacity (16 streams) per round: $(awk '{print $1}' "$WORK/capacity.runs" | tr '\n' ' ')MiB/s, first byte median $(awk '{print $3}' "$WORK/capacity.runs" | tr '\n' ' ')ms"
 echo
 printf '| gwsConcurrency | median wall s | vs %s | peak RSS MB (max) | exit codes | JSON files | runs (wall s) |\n|---|---|---|---|---|---|---|\n' "$first"
