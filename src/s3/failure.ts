@@ -4,7 +4,7 @@
 // transfer). Messages name the object as s3://bucket/key, never credentials.
 
 import { RcbsError } from '../errors.js';
-import { isRetryableError, type RetryPolicy } from '../retry.js';
+import { DEFAULT_RETRY, isRetryableError, type RetryPolicy } from '../retry.js';
 
 export interface ObjectRef {
   bucket: string;
@@ -24,8 +24,19 @@ interface SdkErrorShape {
   $response?: { headers?: Record<string, string | undefined> };
 }
 
-/** S3 error names that mean "try again later" whatever the status says. */
-const RETRYABLE_NAMES = ['SlowDown', 'RequestTimeout', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'TimeoutError'];
+/** The retry knobs of one object transfer: undici's names, plus the cap on attempts overall. */
+export interface TransferRetryPolicy extends RetryPolicy {
+  /** A failure after progress starts the count of consecutive failures (maxRetries) again,
+   * so a flaky link does not sink a large file; attempts in all are capped here. */
+  maxAttempts: number;
+}
+
+export const S3_RETRY: TransferRetryPolicy = Object.freeze({
+  ...DEFAULT_RETRY,
+  // S3 error codes (the XML <Code>, the SDK error's name) that mean "try again later" whatever the status says.
+  errorCodes: [...DEFAULT_RETRY.errorCodes, 'SlowDown', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException'],
+  maxAttempts: 10 * (DEFAULT_RETRY.maxRetries + 1),
+});
 
 export function objectUrl(ref: ObjectRef): string {
   return `s3://${ref.bucket}/${ref.key}`;
@@ -60,7 +71,7 @@ export function classifyS3Failure(err: unknown, ref: ObjectRef, policy: RetryPol
     return { kind: 'changed', error: new RcbsError('RCBS_S3_CHANGED',
       `${where} changed while it was being downloaded (its ETag no longer matches)`, details, { cause: err }) };
   }
-  const retryable = (status !== undefined && policy.statuses.includes(status)) || RETRYABLE_NAMES.includes(name) || isRetryableError(policy, err);
+  const retryable = (status !== undefined && policy.statusCodes.includes(status)) || isRetryableError(policy, err);
   const what = status !== undefined ? `HTTP ${status} ${name}` : `${e.code ?? name}: ${e.message ?? 'no message'}`;
   const error = new RcbsError('RCBS_S3_TRANSFER', `downloading ${where} failed (${what})`, { ...details, code: e.code }, { cause: err });
   if (retryable) return { kind: 'retry', error, retryAfter: e.$response?.headers?.['retry-after'] };

@@ -15,8 +15,8 @@ import zlib from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry.js';
-import { classifyS3Failure, objectUrl, type ObjectRef } from './failure.js';
+import { retryDelay, sleep } from '../retry.js';
+import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { chunksWritten } from './socket-garbage.js';
 
 export interface TransferRequest extends ObjectRef {
@@ -24,7 +24,7 @@ export interface TransferRequest extends ObjectRef {
   /** The store's temp file beside the final name; created or truncated here. */
   tempPath: string;
   signal?: AbortSignal;
-  retry?: RetryPolicy;
+  retry?: TransferRetryPolicy;
   /** Delay before retry number `attempt`; tests pass a fast one. */
   delayMs?: (attempt: number, retryAfter: string | undefined) => number;
   /** Called with each chunk's size once it is on disk (for progress). */
@@ -102,11 +102,12 @@ interface Progress {
   checksum?: ReturnType<ObjectChecksum['start']>;
 }
 
-/** Writes at explicit offsets and hashes a chunk only once it is on disk, so Progress never runs ahead of the file.
- * `idle()` waits for the write on the thread pool: when a transfer breaks, that write may
- * still land and move Progress after the stream has failed, and a resume computed before it
- * would write the rest at the wrong offset (the MD5 caught it; the retry refetched from zero). */
-function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number) => void): Writable & { idle(): Promise<void> } {
+/** Writes at explicit offsets and reports a chunk (`written`) only once it is on disk, so the
+ * transfer's progress never runs ahead of the file. `idle()` waits for the write on the
+ * thread pool: when a transfer breaks, that write may still land and move the progress
+ * after the stream has failed, and a resume computed before it would write the rest at
+ * the wrong offset (the MD5 caught it; the retry refetched from zero). */
+function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer[], length: number) => void): Writable & { idle(): Promise<void> } {
   let inflight: Promise<void> = Promise.resolve();
   // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
   // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
@@ -126,13 +127,7 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
         done += bytesWritten;
       }
     }
-    for (const chunk of chunks) {
-      progress.md5.update(chunk);
-      progress.checksum?.update(chunk);
-    }
-    progress.written += length;
-    chunksWritten(length);
-    onBytes?.(length);
+    written(chunks, length);
   };
   const sink = new Writable({
     highWaterMark: 1 << 20,
@@ -148,9 +143,13 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
   return Object.assign(sink, { idle: () => inflight.catch(() => {}) });
 }
 
+function freshProgress(): Progress {
+  return { written: 0, md5: createHash('md5') };
+}
+
 /** Re-reads the first `bytes` of a partial file into fresh digests. */
 async function hashPartial(file: FileHandle, bytes: number): Promise<Progress> {
-  const progress: Progress = { written: 0, md5: createHash('md5') };
+  const progress = freshProgress();
   const buffer = Buffer.alloc(1 << 20);
   while (progress.written < bytes) {
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, bytes - progress.written), progress.written);
@@ -185,98 +184,227 @@ function shortBody(ref: ObjectRef, written: number, total: number): RcbsError {
     { bucket: ref.bucket, key: ref.key, written, total, retryable: true });
 }
 
-// A run can survive a flaky link on a large file: a failure after progress does
-// not use up the budget of consecutive failures, but the total is capped too.
-const TOTAL_ATTEMPTS_FACTOR = 10;
+/** What the transfer does after a failed attempt. */
+type AfterFailure = 'again' | 'done';
 
-export async function downloadObject(request: TransferRequest): Promise<TransferResult> {
-  const { client, bucket, key, tempPath, signal } = request;
-  const ref = { bucket, key };
-  const policy = request.retry ?? DEFAULT_RETRY;
-  const delayMs = request.delayMs ?? ((attempt, retryAfter) => retryDelay(policy, attempt, retryAfter));
-  const log = request.log ?? silentLogger;
+/**
+ * One object's transfer as explicit state (issue 16): the fields say where it stands,
+ * one method per event (headers, chunk, end, error, resume) moves it on. The loop in
+ * `run` only sends requests and hands each outcome to these methods, so a checksum
+ * method or a ranged part is a field and an event handler, not another closure.
+ */
+class ObjectTransfer {
+  readonly ref: ObjectRef;
+  readonly #request: TransferRequest;
+  readonly #file: FileHandle;
+  readonly #policy: TransferRetryPolicy;
+  readonly #delayMs: (attempt: number, retryAfter: string | undefined) => number;
+  readonly #log: Logger;
+  readonly #signal: AbortSignal | undefined;
 
-  const file = await open(tempPath, request.resumeFrom ? 'r+' : 'w');
-  let progress: Progress = { written: 0, md5: createHash('md5') };
-  // A previous run's partial file: its bytes are hashed again (the digest must cover
-  // the whole file), and the first request is ranged without a known ETag.
-  let inherited = false;
-  if (request.resumeFrom) {
-    progress = await hashPartial(file, request.resumeFrom);
-    inherited = progress.written > 0;
+  /** Bytes on disk and digests of exactly those bytes. */
+  progress: Progress = freshProgress();
+  /** The ETag of the first response: every resumed range must carry it. */
+  etag: string | undefined;
+  /** The object's length, from the first response. */
+  total = 0;
+  /** The object's own full-object checksum, from the first response. */
+  checksum: ObjectChecksum | undefined;
+  /** The partial file is a previous run's: no ETag guards it, the first response decides. */
+  inherited = false;
+  /** Ranged requests that continued a cut transfer. */
+  resumes = 0;
+  /** Requests sent. */
+  attempts = 0;
+  /** Failures in a row without a byte of progress (a failure after progress counts as the first). */
+  failures = 0;
+  /** A failed integrity check is retried once from zero; twice means the object itself is off. */
+  integrityRetried = false;
+
+  constructor(request: TransferRequest, file: FileHandle) {
+    this.#request = request;
+    this.#file = file;
+    this.ref = { bucket: request.bucket, key: request.key };
+    this.#policy = request.retry ?? S3_RETRY;
+    this.#delayMs = request.delayMs ?? ((attempt, retryAfter) => retryDelay(this.#policy, attempt, retryAfter));
+    this.#log = request.log ?? silentLogger;
+    this.#signal = request.signal;
   }
-  let etag: string | undefined;
-  let total = 0;
-  let checksum: ObjectChecksum | undefined;
-  let resumes = 0;
 
-  const restartFromZero = async () => {
-    inherited = false;
-    await file.truncate(0);
-    progress = { written: 0, md5: createHash('md5') };
-    etag = undefined;
-    checksum = undefined;
-  };
+  async run(): Promise<TransferResult> {
+    if (this.#request.resumeFrom) {
+      // A previous run's partial file: its bytes are hashed again (the digest must cover
+      // the whole file), and the first request is ranged without a known ETag.
+      this.progress = await hashPartial(this.#file, this.#request.resumeFrom);
+      this.inherited = this.progress.written > 0;
+    }
+    for (;;) {
+      if (this.#signal?.aborted) throw aborted(this.ref);
+      const before = this.progress.written;
+      try {
+        await this.#attempt();
+        break;
+      } catch (err) {
+        if ((await this.onError(err, before)) === 'done') break;
+      }
+    }
+    // s3-download commits with { synced: true } on the strength of this fsync.
+    await this.#file.sync();
+    return {
+      bytes: this.progress.written,
+      md5: this.progress.md5.digest('hex'),
+      ...(this.etag !== undefined ? { etag: this.etag } : {}),
+      verifiedBy: etagMd5(this.etag) ? 'etag-md5' : this.checksum?.kind ?? 'size',
+      resumes: this.resumes,
+    };
+  }
 
   /** One GET: from zero, or from what is on disk. Resolves when the file holds the whole object. */
-  const attempt = async (): Promise<void> => {
+  async #attempt(): Promise<void> {
+    for (;;) {
+      const from = await this.resume();
+      const command = new GetObjectCommand({
+        Bucket: this.ref.bucket,
+        Key: this.ref.key,
+        ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: this.etag } : {}),
+      });
+      this.attempts++;
+      const res = await this.#request.client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: this.#signal });
+      const body = res.Body as Readable | undefined;
+      if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} answered without a body`, { ...this.ref, retryable: true });
+      let next: 'body' | 'again';
+      try {
+        next = await this.onHeaders(res, from);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
+      if (next === 'again') {
+        body.destroy();
+        continue;
+      }
+      const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length));
+      try {
+        await pipeline(body, sink, { signal: this.#signal });
+      } finally {
+        await sink.idle();
+      }
+      this.onEnd();
+      return;
+    }
+  }
+
+  /** Where the next request starts: what is on disk, unless nothing can guard a resume. */
+  async resume(): Promise<number> {
     // Without an ETag nothing guards a resume: such an object is fetched whole again.
-    if (progress.written > 0 && etag === undefined && !inherited) await restartFromZero();
-    const from = progress.written;
-    const command = new GetObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: etag } : {}),
-    });
-    const res = await client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: signal });
-    const body = res.Body as Readable | undefined;
-    if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(ref)} answered without a body`, { ...ref, retryable: true });
+    if (this.progress.written > 0 && this.etag === undefined && !this.inherited) await this.restartFromZero();
+    return this.progress.written;
+  }
+
+  /** The response head: decides whether its body continues the file ('body') or a new request is needed ('again'). */
+  async onHeaders(res: GetObjectCommandOutput, from: number): Promise<'body' | 'again'> {
     const range = parseContentRange(res.ContentRange);
-    if (inherited) {
-      inherited = false;
+    if (this.inherited) {
+      this.inherited = false;
       // Only a plain-MD5 ETag can prove a file spliced across runs whole; otherwise start over.
       if (!etagMd5(res.ETag) || !range || range.start !== from || range.total === undefined) {
-        body.destroy();
-        log.debug('partial file from an earlier run cannot be verified once resumed; downloading from zero', { object: objectUrl(ref) });
-        await restartFromZero();
-        return attempt();
+        this.#log.debug('partial file from an earlier run cannot be verified once resumed; downloading from zero', { object: objectUrl(this.ref) });
+        await this.restartFromZero();
+        return 'again';
       }
-      etag = res.ETag;
-      total = range.total;
+      this.etag = res.ETag;
+      this.total = range.total;
     }
     if (from > 0) {
-      if (res.ETag !== etag || (range && range.total !== undefined && range.total !== total)) {
-        body.destroy();
-        throw new RcbsError('RCBS_S3_CHANGED', `${objectUrl(ref)} changed during a resumed download (ETag ${etag} became ${res.ETag})`,
-          { ...ref, etag, newEtag: res.ETag });
+      if (res.ETag !== this.etag || (range && range.total !== undefined && range.total !== this.total)) {
+        throw new RcbsError('RCBS_S3_CHANGED', `${objectUrl(this.ref)} changed during a resumed download (ETag ${this.etag} became ${res.ETag})`,
+          { ...this.ref, etag: this.etag, newEtag: res.ETag });
       }
       if (!range || range.start !== from) {
         // The server ignored Range and sent the whole object: take it from zero.
-        log.debug('server ignored the Range request; downloading from zero', { object: objectUrl(ref) });
-        await restartFromZero();
+        this.#log.debug('server ignored the Range request; downloading from zero', { object: objectUrl(this.ref) });
+        await this.restartFromZero();
       }
     }
-    if (progress.written === 0) {
-      etag = res.ETag;
-      total = range?.total ?? res.ContentLength ?? 0;
+    if (this.progress.written === 0) {
       if (range?.total === undefined && res.ContentLength === undefined) {
-        body.destroy();
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)} answered without a Content-Length; its size cannot be checked`, { ...ref });
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(this.ref)} answered without a Content-Length; its size cannot be checked`, { ...this.ref });
       }
-      checksum = objectChecksum(res);
-      if (checksum) progress.checksum = checksum.start();
+      this.etag = res.ETag;
+      this.total = range?.total ?? res.ContentLength ?? 0;
+      this.checksum = objectChecksum(res);
+      if (this.checksum) this.progress.checksum = this.checksum.start();
     } else {
-      resumes++;
+      this.resumes++;
     }
-    const sink = fileSink(file, progress, request.onBytes);
-    try {
-      await pipeline(body, sink, { signal });
-    } finally {
-      await sink.idle();
+    return 'body';
+  }
+
+  /** Chunks that reached the file: their digests (the file sink calls this only once they are on disk). */
+  onChunk(chunks: Buffer[], length: number): void {
+    for (const chunk of chunks) {
+      this.progress.md5.update(chunk);
+      this.progress.checksum?.update(chunk);
     }
-    if (progress.written < total) throw shortBody(ref, progress.written, total);
-    verify();
-  };
+    this.progress.written += length;
+    chunksWritten(length);
+    this.#request.onBytes?.(length);
+  }
+
+  /** The body ended: short means resumable, whole means checked. */
+  onEnd(): void {
+    if (this.progress.written < this.total) throw shortBody(this.ref, this.progress.written, this.total);
+    this.verify();
+  }
+
+  /** A failed attempt: retried, resumed, restarted from zero, accepted ('done'), or thrown. */
+  async onError(err: unknown, before: number): Promise<AfterFailure> {
+    const signal = this.#signal;
+    if (signal?.aborted) throw aborted(this.ref);
+    if (err instanceof RcbsError && err.code === 'RCBS_S3_INTEGRITY') {
+      if (this.integrityRetried) throw err;
+      this.integrityRetried = true;
+      this.#log.warn('downloaded file failed its integrity check; downloading again from zero', { object: objectUrl(this.ref), reason: err.message });
+      await this.restartFromZero();
+      return 'again';
+    }
+    const failure = classifyS3Failure(err, this.ref, this.#policy);
+    if (failure.kind === 'fatal') throw failure.error;
+    if (this.inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
+      this.inherited = false;
+      if (await this.#inheritedIsWhole().catch(() => false)) {
+        this.verify();
+        this.#log.debug('partial file from an earlier run is already the whole object; kept', { object: objectUrl(this.ref), bytes: this.progress.written });
+        return 'done';
+      }
+      this.#log.info('partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero', { object: objectUrl(this.ref), bytes: this.progress.written });
+      await this.restartFromZero();
+      return 'again';
+    }
+    this.failures = this.progress.written > before ? 1 : this.failures + 1;
+    if (this.failures > this.#policy.maxRetries || this.attempts >= this.#policy.maxAttempts) {
+      if (failure.kind === 'changed') throw failure.error;
+      throw new RcbsError('RCBS_S3_TRANSFER', `${failure.error.message}; gave up after ${this.attempts} attempts`,
+        { ...failure.error.details, attempts: this.attempts, retryable: undefined }, { cause: err });
+    }
+    if (failure.kind === 'changed') {
+      this.#log.warn('S3 object changed during a resumed download; downloading again from zero', { object: objectUrl(this.ref) });
+      await this.restartFromZero();
+      return 'again';
+    }
+    const wait = this.#delayMs(this.failures, failure.kind === 'retry' ? failure.retryAfter : undefined);
+    this.#log.debug('S3 download attempt failed; retrying', { object: objectUrl(this.ref), reason: failure.error.message, written: this.progress.written, waitMs: Math.round(wait) });
+    if (!(await sleep(wait, signal))) throw aborted(this.ref);
+    return 'again';
+  }
+
+  async restartFromZero(): Promise<void> {
+    this.inherited = false;
+    await this.#file.truncate(0);
+    this.progress = freshProgress();
+    this.etag = undefined;
+    this.checksum = undefined;
+  }
 
   /**
    * S3 answers 416 to a Range that starts at or past the object's end. For a partial file
@@ -284,16 +412,18 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
    * rename: the file is whole. A HEAD tells: same length and the MD5 the ETag names, and it
    * is kept without fetching a byte; otherwise it is downloaded again from zero.
    */
-  const inheritedIsWhole = async (): Promise<boolean> => {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  async #inheritedIsWhole(): Promise<boolean> {
+    const head = await this.#request.client.send(new HeadObjectCommand({ Bucket: this.ref.bucket, Key: this.ref.key }), { abortSignal: this.#signal });
     const expected = etagMd5(head.ETag);
-    if (!expected || head.ContentLength !== progress.written || progress.md5.copy().digest('hex') !== expected) return false;
-    etag = head.ETag;
-    total = head.ContentLength;
+    if (!expected || head.ContentLength !== this.progress.written || this.progress.md5.copy().digest('hex') !== expected) return false;
+    this.etag = head.ETag;
+    this.total = head.ContentLength;
     return true;
-  };
+  }
 
-  const verify = (): void => {
+  /** Length, then the ETag's MD5 or the object's checksum, against what is on disk. */
+  verify(): void {
+    const { ref, progress, total, etag, checksum } = this;
     const details = { ...ref, etag, bytes: progress.written, expectedBytes: total };
     if (progress.written !== total) {
       throw new RcbsError('RCBS_S3_INTEGRITY',
@@ -311,68 +441,14 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
         throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${checksum.kind} ${actual} but S3 says ${checksum.expected}`, details);
       }
     }
-  };
+  }
+}
 
+export async function downloadObject(request: TransferRequest): Promise<TransferResult> {
+  const file = await open(request.tempPath, request.resumeFrom ? 'r+' : 'w');
   try {
-    let failures = 0;
-    let attempts = 0;
-    let integrityRetried = false;
-    for (;;) {
-      if (signal?.aborted) throw aborted(ref);
-      const before = progress.written;
-      attempts++;
-      try {
-        await attempt();
-        break;
-      } catch (err) {
-        if (signal?.aborted) throw aborted(ref);
-        if (err instanceof RcbsError && err.code === 'RCBS_S3_INTEGRITY') {
-          // Corruption on the way is retried once from zero; twice means the object itself is off.
-          if (integrityRetried) throw err;
-          integrityRetried = true;
-          log.warn('downloaded file failed its integrity check; downloading again from zero', { object: objectUrl(ref), reason: err.message });
-          await restartFromZero();
-          continue;
-        }
-        const failure = classifyS3Failure(err, ref, policy);
-        if (failure.kind === 'fatal') throw failure.error;
-        if (inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
-          inherited = false;
-          if (await inheritedIsWhole().catch(() => false)) {
-            verify();
-            log.debug('partial file from an earlier run is already the whole object; kept', { object: objectUrl(ref), bytes: progress.written });
-            break;
-          }
-          log.info('partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero', { object: objectUrl(ref), bytes: progress.written });
-          await restartFromZero();
-          continue;
-        }
-        failures = progress.written > before ? 1 : failures + 1;
-        if (failures >= policy.attempts || attempts >= policy.attempts * TOTAL_ATTEMPTS_FACTOR) {
-          if (failure.kind === 'changed') throw failure.error;
-          throw new RcbsError('RCBS_S3_TRANSFER', `${failure.error.message}; gave up after ${attempts} attempts`,
-            { ...failure.error.details, attempts, retryable: undefined }, { cause: err });
-        }
-        if (failure.kind === 'changed') {
-          log.warn('S3 object changed during a resumed download; downloading again from zero', { object: objectUrl(ref) });
-          await restartFromZero();
-          continue;
-        }
-        const wait = delayMs(failures, failure.kind === 'retry' ? failure.retryAfter : undefined);
-        log.debug('S3 download attempt failed; retrying', { object: objectUrl(ref), reason: failure.error.message, written: progress.written, waitMs: Math.round(wait) });
-        if (!(await sleep(wait, signal))) throw aborted(ref);
-      }
-    }
-    // s3-download commits with { synced: true } on the strength of this fsync.
-    await file.sync();
+    return await new ObjectTransfer(request, file).run();
   } finally {
     await file.close();
   }
-  return {
-    bytes: progress.written,
-    md5: progress.md5.digest('hex'),
-    ...(etag !== undefined ? { etag } : {}),
-    verifiedBy: etagMd5(etag) ? 'etag-md5' : checksum?.kind ?? 'size',
-    resumes,
-  };
 }
