@@ -61,8 +61,8 @@ t.test('pending media land byte-identical at the SPEC §5 path, indexed, no temp
   t.same((await readdir(path.join(targetDir, DIR))).sort(), ['m-1.bin', 'm-2.bin', 'm-3.bin'], 'no temp file left beside them');
   const rec1 = out.find((r) => r.recording.id === 'rec-1')!;
   t.same(rec1.media, [
-    { mediaId: 'm-1', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-1.bin`, bytes: 300_000 },
-    { mediaId: 'm-2', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-2.bin`, bytes: 1 },
+    { mediaId: 'm-1', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-1.bin`, bytes: 300_000, verifiedBy: 'etag-md5' },
+    { mediaId: 'm-2', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-2.bin`, bytes: 1, verifiedBy: 'etag-md5' },
   ]);
   t.equal(rec1.dir, DIR);
   t.equal(context.totals.downloaded, 3);

@@ -80,6 +80,8 @@ export function formatSummary(pipelineName: string, context: RunContext, outcome
   // Rows for what this pipeline did: a verify or decrypt run downloads nothing.
   if (t.downloaded > 0 || (t.verified === 0 && t.decrypted === 0)) row('downloaded', `${t.downloaded} files, ${formatBytes(t.bytes)}, ${formatBytes(t.bytes / seconds)}/s`);
   if (t.verified > 0) row('verified', `${t.verified} files (size and MD5${context.config.decryptKeys.length ? ', decrypts' : ''})`);
+  const methods = Object.entries(t.checkedBy).sort(([a], [b]) => a.localeCompare(b));
+  if (methods.length > 0) row('checked by', methods.map(([method, files]) => `${method} ${files}`).join(', '));
   if (t.decrypted > 0) row('decrypted', `${t.decrypted} files`);
   row('skipped', t.skipped);
   row('failed', t.failed);

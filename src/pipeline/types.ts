@@ -25,6 +25,8 @@ export interface MediaOutcome {
   /** Path relative to targetDir. */
   path?: string;
   bytes?: number;
+  /** How the file was proved to be the S3 object (src/s3/object-check.ts), or how verify checked it. */
+  verifiedBy?: string;
   decrypted?: string;
   error?: { code: string; message: string };
 }
@@ -67,6 +69,8 @@ export interface RunTotals {
   decrypted: number;
   verified: number;
   bytes: number;
+  /** Media files proved right in this run, by check method (crc64nvme, etag-md5, size…): downloads and verify. */
+  checkedBy: Record<string, number>;
   /** Failures listed at the end of the run: what, which, why. */
   failures: Array<{ recordingId?: string; mediaId?: string; code: string; message: string }>;
 }

@@ -59,8 +59,11 @@ export function createS3Client(
     forcePathStyle: config.s3ForcePathStyle ?? false,
     credentials: staticCredentials(credentials),
     maxAttempts: 1,
-    // rcbs checks every file itself (Content-Length, ETag MD5, object checksum) and
-    // must resume Range requests, which the SDK's whole-object validation cannot cover.
+    // rcbs checks every file itself (Content-Length, the object's checksum or ETag MD5:
+    // src/s3/object-check.ts) across resumed Range requests, which the SDK's
+    // whole-object validation cannot cover. WHEN_SUPPORTED would make the SDK (3.1175)
+    // set ChecksumMode and hash every body a second time in pure JS, failing with a
+    // plain Error at the body's end; transfer.ts asks for the checksums by header instead.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {

@@ -11,13 +11,15 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { retryDelay, sleep } from '../retry.js';
 import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
+import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
 import { chunksWritten } from './socket-garbage.js';
+
+export { etagMd5 } from './object-check.js';
 
 export interface TransferRequest extends ObjectRef {
   client: S3Client;
@@ -36,56 +38,15 @@ export interface TransferRequest extends ObjectRef {
 
 export interface TransferResult {
   bytes: number;
+  /** Hex MD5 of the file as written (the index keeps it for `verify`). */
   md5: string;
   etag?: string;
-  /** What proved the file right besides its length. */
-  verifiedBy: 'etag-md5' | 'checksum-sha256' | 'checksum-sha1' | 'checksum-crc32' | 'size';
+  /** What proved the file right besides its length (object-check.ts). */
+  verifiedBy: CheckMethod;
+  /** The object's full-object checksum (base64) when verifiedBy is a checksum method. */
+  checksum?: string;
   /** Ranged requests that continued a cut transfer. */
   resumes: number;
-}
-
-/** A checksum S3 returns for the whole object (x-amz-checksum-*), and how to compute it. */
-interface ObjectChecksum {
-  kind: 'checksum-sha256' | 'checksum-sha1' | 'checksum-crc32';
-  expected: string;
-  start(): { update(chunk: Buffer): void; digestBase64(): string };
-}
-
-function hashChecksum(algorithm: 'sha256' | 'sha1') {
-  return () => {
-    const hash = createHash(algorithm);
-    return { update: (chunk: Buffer) => void hash.update(chunk), digestBase64: () => hash.digest('base64') };
-  };
-}
-
-function crc32Checksum() {
-  let value = 0;
-  return {
-    update: (chunk: Buffer) => void (value = zlib.crc32(chunk, value)),
-    digestBase64: () => {
-      const out = Buffer.alloc(4);
-      out.writeUInt32BE(value >>> 0);
-      return out.toString('base64');
-    },
-  };
-}
-
-/** The object's full-object checksum, when it has one rcbs can compute (composite `…-N` ones cannot be). */
-function objectChecksum(res: GetObjectCommandOutput): ObjectChecksum | undefined {
-  const full = (value: string | undefined) => (value && !value.includes('-') ? value : undefined);
-  const sha256 = full(res.ChecksumSHA256);
-  if (sha256) return { kind: 'checksum-sha256', expected: sha256, start: hashChecksum('sha256') };
-  const sha1 = full(res.ChecksumSHA1);
-  if (sha1) return { kind: 'checksum-sha1', expected: sha1, start: hashChecksum('sha1') };
-  const crc32 = full(res.ChecksumCRC32);
-  if (crc32) return { kind: 'checksum-crc32', expected: crc32, start: crc32Checksum };
-  return undefined;
-}
-
-/** The MD5 an ETag stands for, when it is a plain one (not multipart `…-N`, not SSE-KMS style). */
-export function etagMd5(etag: string | undefined): string | undefined {
-  const bare = etag?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
-  return bare && /^[0-9a-f]{32}$/.test(bare) ? bare : undefined;
 }
 
 /** `bytes <start>-<end>/<total>` */
@@ -99,7 +60,8 @@ function parseContentRange(value: string | undefined): { start: number; total?: 
 interface Progress {
   written: number;
   md5: Hash;
-  checksum?: ReturnType<ObjectChecksum['start']>;
+  /** The digest of the object's checksum method, when it has one. */
+  checksum?: Digest;
 }
 
 /** Writes at explicit offsets and reports a chunk (`written`) only once it is on disk, so the
@@ -161,9 +123,20 @@ async function hashPartial(file: FileHandle, bytes: number): Promise<Progress> {
   return progress;
 }
 
-/** S3 asked to send its x-amz-checksum-* headers without the SDK validating (it cannot validate resumed ranges). */
-function withChecksumHeaders(command: GetObjectCommand): GetObjectCommand {
-  command.middlewareStack.add(
+/**
+ * S3 asked to send its x-amz-checksum-* headers, as a header and not as the command's
+ * ChecksumMode, so the SDK does not validate them too. With ChecksumMode ENABLED (or
+ * responseChecksumValidation WHEN_SUPPORTED, which sets it) @aws-sdk/client-s3 3.1175
+ * wraps the body in its own checksum stream (@aws-sdk/checksums flexible-checksums:
+ * createChecksumStream): a second pass over every byte with its pure-JS CRC64NVME
+ * (~195 MB/s here, bench/checksums.mjs), and a mismatch surfaces as a plain Error at the
+ * body's end, which rcbs could not tell from a broken link. rcbs checks every file
+ * itself, across resumed ranges the SDK never sees as one object (client.ts keeps
+ * responseChecksumValidation WHEN_REQUIRED; test/s3-verify-by-offer.test.ts pins it).
+ */
+function withChecksumHeaders<C extends GetObjectCommand | HeadObjectCommand>(command: C): C {
+  // One build-step middleware fits both commands; their stacks differ only in input types.
+  (command as GetObjectCommand).middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers?: Record<string, string> };
       if (request.headers) request.headers['x-amz-checksum-mode'] = 'ENABLED';
@@ -208,8 +181,10 @@ class ObjectTransfer {
   etag: string | undefined;
   /** The object's length, from the first response. */
   total = 0;
-  /** The object's own full-object checksum, from the first response. */
-  checksum: ObjectChecksum | undefined;
+  /** How the file is proved to be the object, from the first response (or a HEAD for a partial file). */
+  check: ObjectCheck | undefined;
+  /** The checksum of what is on disk, once computed (a digest can be finished only once). */
+  #finalChecksum: string | undefined;
   /** The partial file is a previous run's: no ETag guards it, the first response decides. */
   inherited = false;
   /** Ranged requests that continued a cut transfer. */
@@ -254,7 +229,8 @@ class ObjectTransfer {
       bytes: this.progress.written,
       md5: this.progress.md5.digest('hex'),
       ...(this.etag !== undefined ? { etag: this.etag } : {}),
-      verifiedBy: etagMd5(this.etag) ? 'etag-md5' : this.checksum?.kind ?? 'size',
+      verifiedBy: this.check?.method ?? 'size',
+      ...(this.check && isChecksumMethod(this.check.method) ? { checksum: this.check.expected } : {}),
       resumes: this.resumes,
     };
   }
@@ -306,12 +282,20 @@ class ObjectTransfer {
     const range = parseContentRange(res.ContentRange);
     if (this.inherited) {
       this.inherited = false;
-      // Only a plain-MD5 ETag can prove a file spliced across runs whole; otherwise start over.
-      if (!etagMd5(res.ETag) || !range || range.start !== from || range.total === undefined) {
+      // A file spliced across runs is accepted only if the whole of it can be proved: a
+      // ranged answer carries no whole-object checksum, so when its ETag is no MD5 a HEAD
+      // asks for the object's checksum (same ETag, so the same object). Else start over.
+      let check = offeredCheck(res);
+      if (check.method === 'size' && range && range.start === from) {
+        const head = await this.#head();
+        if (head.ETag === res.ETag) check = offeredCheck(head);
+      }
+      if (check.method === 'size' || !range || range.start !== from || range.total === undefined) {
         this.#log.debug('partial file from an earlier run cannot be verified once resumed; downloading from zero', { object: objectUrl(this.ref) });
         await this.restartFromZero();
         return 'again';
       }
+      await this.#adoptCheck(check);
       this.etag = res.ETag;
       this.total = range.total;
     }
@@ -332,8 +316,7 @@ class ObjectTransfer {
       }
       this.etag = res.ETag;
       this.total = range?.total ?? res.ContentLength ?? 0;
-      this.checksum = objectChecksum(res);
-      if (this.checksum) this.progress.checksum = this.checksum.start();
+      await this.#adoptCheck(offeredCheck(res));
     } else {
       this.resumes++;
     }
@@ -403,42 +386,71 @@ class ObjectTransfer {
     await this.#file.truncate(0);
     this.progress = freshProgress();
     this.etag = undefined;
-    this.checksum = undefined;
+    this.check = undefined;
+    this.#finalChecksum = undefined;
+  }
+
+  /** Takes the object's check; a checksum's digest is brought up to what is on disk already. */
+  async #adoptCheck(check: ObjectCheck): Promise<void> {
+    this.check = check;
+    this.#finalChecksum = undefined;
+    if (!isChecksumMethod(check.method)) return;
+    const digest = await startDigest(check.method);
+    const buffer = Buffer.alloc(Math.min(1 << 20, Math.max(1, this.progress.written)));
+    for (let at = 0; at < this.progress.written; ) {
+      const { bytesRead } = await this.#file.read(buffer, 0, Math.min(buffer.length, this.progress.written - at), at);
+      if (bytesRead === 0) break;
+      digest.update(buffer.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    this.progress.checksum = digest;
+  }
+
+  #head() {
+    return this.#request.client.send(withChecksumHeaders(new HeadObjectCommand({ Bucket: this.ref.bucket, Key: this.ref.key })), { abortSignal: this.#signal });
+  }
+
+  #checksumOnDisk(): string | undefined {
+    this.#finalChecksum ??= this.progress.checksum?.digest();
+    return this.#finalChecksum;
   }
 
   /**
    * S3 answers 416 to a Range that starts at or past the object's end. For a partial file
    * from an earlier run that usually means the run died between the last byte and the
-   * rename: the file is whole. A HEAD tells: same length and the MD5 the ETag names, and it
-   * is kept without fetching a byte; otherwise it is downloaded again from zero.
+   * rename: the file is whole. A HEAD tells: same length and the object's checksum or the
+   * MD5 its ETag names, and it is kept without fetching a byte; otherwise it is downloaded
+   * again from zero.
    */
   async #inheritedIsWhole(): Promise<boolean> {
-    const head = await this.#request.client.send(new HeadObjectCommand({ Bucket: this.ref.bucket, Key: this.ref.key }), { abortSignal: this.#signal });
-    const expected = etagMd5(head.ETag);
-    if (!expected || head.ContentLength !== this.progress.written || this.progress.md5.copy().digest('hex') !== expected) return false;
+    const head = await this.#head();
+    const check = offeredCheck(head);
+    if (check.method === 'size' || head.ContentLength !== this.progress.written) return false;
+    await this.#adoptCheck(check);
+    const actual = check.method === 'etag-md5' ? this.progress.md5.copy().digest('hex') : this.#checksumOnDisk();
+    if (actual !== check.expected) return false;
     this.etag = head.ETag;
     this.total = head.ContentLength;
     return true;
   }
 
-  /** Length, then the ETag's MD5 or the object's checksum, against what is on disk. */
+  /** Length, then the object's checksum or the ETag's MD5, against what is on disk. */
   verify(): void {
-    const { ref, progress, total, etag, checksum } = this;
-    const details = { ...ref, etag, bytes: progress.written, expectedBytes: total };
+    const { ref, progress, total, etag, check } = this;
+    const details = { ...ref, etag, bytes: progress.written, expectedBytes: total, verifiedBy: check?.method };
     if (progress.written !== total) {
       throw new RcbsError('RCBS_S3_INTEGRITY',
         `${objectUrl(ref)}: wrote ${progress.written} bytes but the object has ${total}`, details);
     }
-    const expectedMd5 = etagMd5(etag);
-    if (expectedMd5) {
+    if (check?.method === 'etag-md5') {
       const md5 = progress.md5.copy().digest('hex');
-      if (md5 !== expectedMd5) {
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have MD5 ${md5} but the ETag says ${expectedMd5}`, details);
+      if (md5 !== check.expected) {
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have MD5 ${md5} but the ETag says ${check.expected}`, details);
       }
-    } else if (checksum && progress.checksum) {
-      const actual = progress.checksum.digestBase64();
-      if (actual !== checksum.expected) {
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${checksum.kind} ${actual} but S3 says ${checksum.expected}`, details);
+    } else if (check && isChecksumMethod(check.method)) {
+      const actual = this.#checksumOnDisk();
+      if (actual !== check.expected) {
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${check.method.toUpperCase()} ${actual} but S3 says ${check.expected}`, details);
       }
     }
   }

@@ -121,11 +121,15 @@ export async function createS3Download(options: Options, context: RunContext, se
           size: result.bytes,
           md5: result.md5,
           ...(result.etag !== undefined ? { etag: result.etag } : {}),
+          verifiedBy: result.verifiedBy,
+          ...(result.checksum !== undefined ? { checksum: result.checksum } : {}),
           completedAt: Date.now(),
         });
         media.status = 'downloaded';
         media.path = relPath;
         media.bytes = result.bytes;
+        media.verifiedBy = result.verifiedBy;
+        context.totals.checkedBy[result.verifiedBy] = (context.totals.checkedBy[result.verifiedBy] ?? 0) + 1;
         context.totals.downloaded++;
         context.totals.bytes += result.bytes;
         progress.flush();
