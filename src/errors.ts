@@ -1,6 +1,7 @@
 // Every error a user can meet is an RcbsError with a stable code. The CLI maps
-// `exitCode` to the process exit status (SPEC §2: 2 usage/config, 3 lock held,
-// 1 a run that finished with failures or a component that failed the run).
+// `exitCode` to the process exit status (SPEC §2: 2 usage/config/credentials, 3 lock
+// held, 4 the run cannot go on for a reason that is not one item's, 1 a run that
+// finished with failures or a component that failed the run).
 // Add new codes here and to the table in README.md, never inline elsewhere.
 
 export const ERROR_CODES = {
@@ -19,6 +20,9 @@ export const ERROR_CODES = {
   RCBS_S3_NOT_FOUND: 'the S3 object does not exist (404)',
   RCBS_S3_FORBIDDEN: 'S3 refused access to the object (403)',
   RCBS_S3_CREDENTIALS: 'no AWS credentials were found',
+  RCBS_S3_AUTH: 'S3 rejected the credentials (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken): the run stops',
+  RCBS_S3_ARCHIVED: 'the S3 object is archived (Glacier, Deep Archive, Intelligent-Tiering archive): restore it first',
+  RCBS_S3_UNREACHABLE: 'the S3 endpoint or its proxy could not be reached after retries: the run stops',
   RCBS_S3_TRANSFER: 'an S3 transfer failed after retries',
   RCBS_S3_INTEGRITY: 'a downloaded file does not match its S3 object (size or digest)',
   RCBS_S3_CHANGED: 'the S3 object changed during a resumed transfer',
@@ -46,6 +50,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RCBS_GWS_AUTH: 2,
   RCBS_GWS_FORBIDDEN: 2,
   RCBS_S3_CREDENTIALS: 2,
+  RCBS_S3_AUTH: 2,
+  RCBS_S3_UNREACHABLE: 4,
   RCBS_KEY_INVALID: 2,
   RCBS_LOCK_HELD: 3,
   RCBS_ABORTED: 130,

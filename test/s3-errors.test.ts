@@ -1,5 +1,6 @@
 // Pins how S3 failures reach the operator (SPEC §2 exit codes, §3 credentials):
-// a missing object (404) or a refused signature (403) fails only that media file,
+// a missing object (404) fails only that media file, a refused signature (403) is
+// RCBS_S3_AUTH (credentials, not the file),
 // with a coded error naming s3://bucket/key and never the secret, while the other
 // files still download; a 503 SlowDown is retried (not a failure); and no AWS
 // credentials at all is one RCBS_S3_CREDENTIALS config error (exit 2) before any
@@ -65,7 +66,8 @@ t.test('403 (wrong secret, refused by SigV4): coded per-media failure, secret ne
   const { out, context } = await run([newRecord(recordingWith('rec-1', ['m-1']))], s3.endpoint, path.join(dir, 'backup'),
     { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: secret });
   const media = out[0]!.media[0]!;
-  t.match(media, { status: 'failed', error: { code: 'RCBS_S3_FORBIDDEN', message: /S3 refused access to s3:\/\/recordings\/m-1 \(HTTP 403 SignatureDoesNotMatch\)/ } });
+  // Not this file's fault: RCBS_S3_AUTH (exit 2) says the credentials were rejected (issue 12).
+  t.match(media, { status: 'failed', error: { code: 'RCBS_S3_AUTH', message: /S3 rejected the credentials \(HTTP 403 SignatureDoesNotMatch\) for s3:\/\/recordings\/m-1/ } });
   t.notMatch(JSON.stringify(out) + JSON.stringify(context.totals), secret, 'the secret appears nowhere in the outcome');
 });
 

@@ -23,6 +23,7 @@ export interface RcbsConfig {
   s3Endpoint?: string;
   s3ForcePathStyle?: boolean;
   s3KeyTemplate: string; // default {keyPrefix}{mediaId}
+  restoreArchivedDays?: number; // ask S3 to restore archived objects (Bulk) for this many days; off unless set
   // where
   targetDir: string; // forward slashes and UNC (//server/share) accepted
   recordingFolderFormat: string; // default yyyy/MM/dd/HH

@@ -23,7 +23,7 @@ export interface RunContextOptions {
 }
 
 export function emptyTotals(): RunTotals {
-  return { recordings: 0, downloaded: 0, skipped: 0, failed: 0, quarantined: 0, dropped: 0, decrypted: 0, verified: 0, bytes: 0, checkedBy: {}, failures: [] };
+  return { recordings: 0, downloaded: 0, skipped: 0, failed: 0, archived: 0, quarantined: 0, dropped: 0, decrypted: 0, verified: 0, bytes: 0, checkedBy: {}, failures: [] };
 }
 
 export function newCounters(): Counters {

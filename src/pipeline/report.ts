@@ -85,6 +85,7 @@ export function formatSummary(pipelineName: string, context: RunContext, outcome
   if (t.decrypted > 0) row('decrypted', `${t.decrypted} files`);
   row('skipped', t.skipped);
   row('failed', t.failed);
+  if (t.archived > 0) row('archived', `${t.archived} (restore them first; listed below)`);
   row('quarantined', t.quarantined);
   row('dropped', t.dropped);
   if (context.window) {
@@ -98,13 +99,19 @@ export function formatSummary(pipelineName: string, context: RunContext, outcome
       lines.push(`  ${name.padEnd(16)} ${String(c.in).padStart(8)} ${String(c.out).padStart(8)} ${String(c.dropped).padStart(8)} ${String(c.failed).padStart(8)}`);
     }
   }
-  if (t.failures.length > 0) {
-    lines.push(`  failures (${t.failures.length}):`);
-    for (const f of t.failures.slice(0, 50)) {
+  // Archived media are listed apart: they need a restore, not a fix.
+  const listed: Array<[string, typeof t.failures]> = [
+    ['failures', t.failures.filter((f) => f.code !== 'RCBS_S3_ARCHIVED')],
+    ['archived', t.failures.filter((f) => f.code === 'RCBS_S3_ARCHIVED')],
+  ];
+  for (const [title, list] of listed) {
+    if (list.length === 0) continue;
+    lines.push(`  ${title} (${list.length}):`);
+    for (const f of list.slice(0, 50)) {
       const what = [f.recordingId && `recording ${f.recordingId}`, f.mediaId && `media ${f.mediaId}`].filter(Boolean).join(' ');
       lines.push(`    - ${what ? what + ': ' : ''}${f.code}: ${f.message}`);
     }
-    if (t.failures.length > 50) lines.push(`    … and ${t.failures.length - 50} more (see --log-format json)`);
+    if (list.length > 50) lines.push(`    … and ${list.length - 50} more (see --log-format json)`);
   }
   return lines.join('\n');
 }

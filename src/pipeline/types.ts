@@ -16,7 +16,8 @@ export type Recording = Record<string, unknown>;
 
 export type RecordStatus = 'pending' | 'done' | 'skipped' | 'failed';
 
-export type MediaStatus = 'pending' | 'downloaded' | 'skipped' | 'failed' | 'planned';
+/** archived: S3 keeps the object in an archive tier (403 InvalidObjectState): not fetched until restored. */
+export type MediaStatus = 'pending' | 'downloaded' | 'skipped' | 'failed' | 'planned' | 'archived';
 
 export interface MediaOutcome {
   mediaId: string;
@@ -63,6 +64,8 @@ export interface RunTotals {
   downloaded: number;
   skipped: number;
   failed: number;
+  /** Media files S3 holds in an archive tier (counted apart from failed; they hold the checkpoint back too). */
+  archived: number;
   quarantined: number;
   dropped: number;
   /** Media files decrypted (decrypt sink) and checked (verify sink) in this run. */
@@ -129,7 +132,7 @@ export function newRecord(recording: Recording): PipelineRecord {
  * failed, skipped if every media file was already there and nothing was written, else done. */
 export function settleStatus(record: PipelineRecord): RecordStatus {
   if (record.status === 'pending') {
-    if (record.errors.length > 0 || record.media.some((m) => m.status === 'failed')) record.status = 'failed';
+    if (record.errors.length > 0 || record.media.some((m) => m.status === 'failed' || m.status === 'archived')) record.status = 'failed';
     else if (record.media.length > 0 && record.media.every((m) => m.status === 'skipped') && !record.written) record.status = 'skipped';
     else record.status = 'done';
   }

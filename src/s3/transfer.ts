@@ -195,6 +195,8 @@ class ObjectTransfer {
   failures = 0;
   /** A failed integrity check is retried once from zero; twice means the object itself is off. */
   integrityRetried = false;
+  /** ExpiredToken: the credentials were fetched again once. */
+  credentialsRefreshed = false;
 
   constructor(request: TransferRequest, file: FileHandle) {
     this.#request = request;
@@ -352,7 +354,15 @@ class ObjectTransfer {
       return 'again';
     }
     const failure = classifyS3Failure(err, this.ref, this.#policy);
-    if (failure.kind === 'fatal') throw failure.error;
+    if (failure.kind === 'fatal' || failure.kind === 'region') throw failure.error;
+    if (failure.kind === 'stop') {
+      // An expired session token may only need the credentials fetched again (a role, SSO): once.
+      if (!failure.refreshCredentials || this.credentialsRefreshed) throw failure.error;
+      this.credentialsRefreshed = true;
+      this.#log.info('S3 says the session token expired; refreshing the credentials once', { object: objectUrl(this.ref) });
+      await this.#request.client.config.credentials({ forceRefresh: true }).catch(() => undefined);
+      return 'again';
+    }
     if (this.inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
       this.inherited = false;
       if (await this.#inheritedIsWhole().catch(() => false)) {

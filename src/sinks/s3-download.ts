@@ -83,14 +83,37 @@ export async function createS3Download(options: Options, context: RunContext, se
   const failMedia = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
     const id = recordingId(record.recording);
-    media.status = 'failed';
+    // Archived media are an outcome of their own: counted and listed apart, and they hold the checkpoint back.
+    const archived = error.code === 'RCBS_S3_ARCHIVED';
+    media.status = archived ? 'archived' : 'failed';
     media.error = { code: error.code, message: error.message };
     record.status = 'failed';
     record.errors.push({ component: COMPONENT, code: error.code, message: error.message });
     context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: error.code, message: error.message });
+    if (archived) {
+      context.totals.archived++;
+      log.warn('media file archived in S3: not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+      return;
+    }
     context.totals.failed++;
     self.failed++;
     log.error('media file not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+  };
+
+  /** restoreArchivedDays: asks S3 to restore an archived object; the outcome joins the media's message. */
+  const restore = async (key: string, err: unknown): Promise<unknown> => {
+    const error = toRcbsError(err);
+    if (error.code !== 'RCBS_S3_ARCHIVED' || !config.restoreArchivedDays || !client) return err;
+    const { requestRestore } = await import('../s3/restore.js');
+    const storageClass = typeof error.details.storageClass === 'string' ? error.details.storageClass : undefined;
+    try {
+      const outcome = await requestRestore(client, { bucket: location.bucket, key }, config.restoreArchivedDays, storageClass, signal);
+      log.info(outcome, { object: objectUrl({ bucket: location.bucket, key }), days: config.restoreArchivedDays, tier: 'Bulk' });
+      return new RcbsError(error.code, `${error.message.replace(/: restore it first.*$/, '')}: ${outcome} (Bulk, ${config.restoreArchivedDays} days); the next run downloads it once restored`, error.details, { cause: err });
+    } catch (restoreError) {
+      log.warn('could not ask S3 to restore an archived object', { object: objectUrl({ bucket: location.bucket, key }), reason: (restoreError as Error).message });
+      return err;
+    }
   };
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
@@ -138,7 +161,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       } catch (err) {
         // Never a final name for unverified bytes: the temp file goes.
         await write.abort();
-        throw err;
+        throw await restore(key, err);
       }
     });
   };
