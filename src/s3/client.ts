@@ -114,3 +114,49 @@ export async function checkCredentials(client: S3Client): Promise<void> {
       { cause: err });
   }
 }
+
+/**
+ * The run's client for its bucket, following the region S3 names for it (SPEC §5): a
+ * bucket in another region than configured answers 301 PermanentRedirect with
+ * x-amz-bucket-region, or 400 AuthorizationHeaderMalformed naming the region only in
+ * its body (the SDK's followRegionRedirects handles the first form only). The first
+ * transfer that meets it switches every later one to a client for that region; the
+ * operator gets one info line, not one per file.
+ */
+export class BucketClient {
+  #current: S3Client;
+  #region: string;
+  readonly #byRegion = new Map<string, S3Client>();
+
+  constructor(
+    private readonly create: (region: string) => S3Client,
+    region: string,
+    private readonly onFollow: (from: string, to: string) => void,
+  ) {
+    this.#region = region;
+    this.#current = create(region);
+    this.#byRegion.set(region, this.#current);
+  }
+
+  get client(): S3Client {
+    return this.#current;
+  }
+
+  get region(): string {
+    return this.#region;
+  }
+
+  /** The client for `region`, which becomes the one every later transfer uses. */
+  follow(region: string): S3Client {
+    if (region === this.#region) return this.#current;
+    let client = this.#byRegion.get(region);
+    if (!client) {
+      client = this.create(region);
+      this.#byRegion.set(region, client);
+      this.onFollow(this.#region, region);
+    }
+    this.#region = region;
+    this.#current = client;
+    return client;
+  }
+}

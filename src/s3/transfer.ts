@@ -34,6 +34,8 @@ export interface TransferRequest extends ObjectRef {
   log?: Logger;
   /** Bytes a previous run left in tempPath (the store's findPartial): continued, not re-fetched. */
   resumeFrom?: number;
+  /** The client for the region S3 says the bucket is in (BucketClient.follow); without it, that answer fails the file. */
+  followRegion?: (region: string) => S3Client;
 }
 
 export interface TransferResult {
@@ -169,6 +171,7 @@ type AfterFailure = 'again' | 'done';
 class ObjectTransfer {
   readonly ref: ObjectRef;
   readonly #request: TransferRequest;
+  #client: S3Client;
   readonly #file: FileHandle;
   readonly #policy: TransferRetryPolicy;
   readonly #delayMs: (attempt: number, retryAfter: string | undefined) => number;
@@ -197,9 +200,12 @@ class ObjectTransfer {
   integrityRetried = false;
   /** ExpiredToken: the credentials were fetched again once. */
   credentialsRefreshed = false;
+  /** The bucket's region, as S3 named it, was followed. */
+  regionFollowed = false;
 
   constructor(request: TransferRequest, file: FileHandle) {
     this.#request = request;
+    this.#client = request.client;
     this.#file = file;
     this.ref = { bucket: request.bucket, key: request.key };
     this.#policy = request.retry ?? S3_RETRY;
@@ -247,7 +253,7 @@ class ObjectTransfer {
         ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: this.etag } : {}),
       });
       this.attempts++;
-      const res = await this.#request.client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: this.#signal });
+      const res = await this.#client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: this.#signal });
       const body = res.Body as Readable | undefined;
       if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} answered without a body`, { ...this.ref, retryable: true });
       let next: 'body' | 'again';
@@ -354,13 +360,20 @@ class ObjectTransfer {
       return 'again';
     }
     const failure = classifyS3Failure(err, this.ref, this.#policy);
-    if (failure.kind === 'fatal' || failure.kind === 'region') throw failure.error;
+    if (failure.kind === 'region') {
+      // Followed once per transfer: a second redirect means the redirects go round.
+      if (!this.#request.followRegion || this.regionFollowed) throw failure.error;
+      this.regionFollowed = true;
+      this.#client = this.#request.followRegion(failure.region);
+      return 'again';
+    }
+    if (failure.kind === 'fatal') throw failure.error;
     if (failure.kind === 'stop') {
       // An expired session token may only need the credentials fetched again (a role, SSO): once.
       if (!failure.refreshCredentials || this.credentialsRefreshed) throw failure.error;
       this.credentialsRefreshed = true;
       this.#log.info('S3 says the session token expired; refreshing the credentials once', { object: objectUrl(this.ref) });
-      await this.#request.client.config.credentials({ forceRefresh: true }).catch(() => undefined);
+      await this.#client.config.credentials({ forceRefresh: true }).catch(() => undefined);
       return 'again';
     }
     if (this.inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
@@ -417,7 +430,7 @@ class ObjectTransfer {
   }
 
   #head() {
-    return this.#request.client.send(withChecksumHeaders(new HeadObjectCommand({ Bucket: this.ref.bucket, Key: this.ref.key })), { abortSignal: this.#signal });
+    return this.#client.send(withChecksumHeaders(new HeadObjectCommand({ Bucket: this.ref.bucket, Key: this.ref.key })), { abortSignal: this.#signal });
   }
 
   #checksumOnDisk(): string | undefined {

@@ -14,7 +14,6 @@
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
 
 import _ from 'highland';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
@@ -70,12 +69,16 @@ export async function createS3Download(options: Options, context: RunContext, se
   checkKeyTemplate(config.s3KeyTemplate);
   // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
   // start-up that metadata-only, verify and decrypt runs do without.
-  const [{ checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
   const location: S3Location = await resolveS3Location(context);
-  let client: S3Client | undefined;
+  let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
-    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs });
-    await checkCredentials(client);
+    bucketClient = new BucketClient(
+      (region) => createS3Client(config, context.credentials, { ...location, region }, { concurrency, socketTimeoutMs: internals.socketTimeoutMs }),
+      location.region,
+      (from, to) => log.info(`the bucket ${location.bucket} is in region ${to}, not ${from}: following it`, { bucket: location.bucket, region: to, configured: from }),
+    );
+    await checkCredentials(bucketClient.client);
   }
   const slots = new TransferSlots(concurrency);
   const progress = progressReporter(context);
@@ -103,11 +106,11 @@ export async function createS3Download(options: Options, context: RunContext, se
   /** restoreArchivedDays: asks S3 to restore an archived object; the outcome joins the media's message. */
   const restore = async (key: string, err: unknown): Promise<unknown> => {
     const error = toRcbsError(err);
-    if (error.code !== 'RCBS_S3_ARCHIVED' || !config.restoreArchivedDays || !client) return err;
+    if (error.code !== 'RCBS_S3_ARCHIVED' || !config.restoreArchivedDays || !bucketClient) return err;
     const { requestRestore } = await import('../s3/restore.js');
     const storageClass = typeof error.details.storageClass === 'string' ? error.details.storageClass : undefined;
     try {
-      const outcome = await requestRestore(client, { bucket: location.bucket, key }, config.restoreArchivedDays, storageClass, signal);
+      const outcome = await requestRestore(bucketClient.client, { bucket: location.bucket, key }, config.restoreArchivedDays, storageClass, signal);
       log.info(outcome, { object: objectUrl({ bucket: location.bucket, key }), days: config.restoreArchivedDays, tier: 'Bulk' });
       return new RcbsError(error.code, `${error.message.replace(/: restore it first.*$/, '')}: ${outcome} (Bulk, ${config.restoreArchivedDays} days); the next run downloads it once restored`, error.details, { cause: err });
     } catch (restoreError) {
@@ -125,7 +128,8 @@ export async function createS3Download(options: Options, context: RunContext, se
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
       try {
         const result = await downloadObject({
-          client: client!,
+          client: bucketClient!.client,
+          followRegion: (region) => bucketClient!.follow(region),
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
