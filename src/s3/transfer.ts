@@ -34,6 +34,8 @@ export interface TransferRequest extends ObjectRef {
   log?: Logger;
   /** Bytes a previous run left in tempPath (the store's findPartial): continued, not re-fetched. */
   resumeFrom?: number;
+  /** No byte for this long (headers or body) aborts the attempt, which is then resumed by Range (s3StallTimeout). */
+  stallTimeoutMs?: number;
   /** The client for the region S3 says the bucket is in (BucketClient.follow); without it, that answer fails the file. */
   followRegion?: (region: string) => S3Client;
 }
@@ -71,12 +73,13 @@ interface Progress {
  * thread pool: when a transfer breaks, that write may still land and move the progress
  * after the stream has failed, and a resume computed before it would write the rest at
  * the wrong offset (the MD5 caught it; the retry refetched from zero). */
-function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer[], length: number) => void): Writable & { idle(): Promise<void> } {
+function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer[], length: number) => void, watch: StallWatch): Writable & { idle(): Promise<void> } {
   let inflight: Promise<void> = Promise.resolve();
   // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
   // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
   // per chunk cost ~20% of the client's CPU on a 600 MiB backup).
   const writeChunks = async (chunks: Buffer[]) => {
+    watch.activity(true);
     let length = 0;
     for (const chunk of chunks) length += chunk.length;
     let done = chunks.length === 1
@@ -92,6 +95,7 @@ function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer
       }
     }
     written(chunks, length);
+    watch.activity(false);
   };
   const sink = new Writable({
     highWaterMark: 1 << 20,
@@ -105,6 +109,47 @@ function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer
     },
   });
   return Object.assign(sink, { idle: () => inflight.catch(() => {}) });
+}
+
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/**
+ * s3StallTimeout: a request whose answer stops (no header, or no body byte) for `ms`
+ * is aborted. The SDK's socket timeout does not cover a body on a socket that stays
+ * alive, and a stalled body is not the SDK's to retry (FACTS.md): the transfer resumes
+ * it by Range. Time spent writing to disk does not count (backpressure is not a stall).
+ */
+class StallWatch {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  #writing = false;
+
+  constructor(readonly ms: number) {
+    this.#timer = setTimeout(() => this.#expire(), ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get stalled(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** A chunk arrived (writing) or reached the disk (not writing): the clock starts again. */
+  activity(writing: boolean): void {
+    this.#writing = writing;
+    this.#timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #expire(): void {
+    if (this.#writing) this.#timer.refresh();
+    else this.#controller.abort();
+  }
 }
 
 function freshProgress(): Progress {
@@ -245,6 +290,22 @@ class ObjectTransfer {
 
   /** One GET: from zero, or from what is on disk. Resolves when the file holds the whole object. */
   async #attempt(): Promise<void> {
+    const watch = new StallWatch(this.#request.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    try {
+      await this.#requestOnce(watch);
+    } catch (err) {
+      if (watch.stalled && !this.#signal?.aborted) {
+        throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} stalled: no byte for ${watch.ms} ms (s3StallTimeout) after ${this.progress.written} bytes`,
+          { ...this.ref, written: this.progress.written, retryable: true }, { cause: err });
+      }
+      throw err;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  async #requestOnce(watch: StallWatch): Promise<void> {
+    const signal = this.#signal ? AbortSignal.any([this.#signal, watch.signal]) : watch.signal;
     for (;;) {
       const from = await this.resume();
       const command = new GetObjectCommand({
@@ -253,7 +314,7 @@ class ObjectTransfer {
         ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: this.etag } : {}),
       });
       this.attempts++;
-      const res = await this.#client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: this.#signal });
+      const res = await this.#client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: signal });
       const body = res.Body as Readable | undefined;
       if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} answered without a body`, { ...this.ref, retryable: true });
       let next: 'body' | 'again';
@@ -267,9 +328,9 @@ class ObjectTransfer {
         body.destroy();
         continue;
       }
-      const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length));
+      const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length), watch);
       try {
-        await pipeline(body, sink, { signal: this.#signal });
+        await pipeline(body, sink, { signal });
       } finally {
         await sink.idle();
       }

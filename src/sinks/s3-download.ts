@@ -137,6 +137,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
+          stallTimeoutMs: config.s3StallTimeout,
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         });
         // downloadObject fsynced the file before returning.
