@@ -58,17 +58,18 @@ t.test('404: that media file fails with RCBS_S3_NOT_FOUND naming the object; the
   t.same((await readdir(path.join(targetDir, DIR))).sort(), ['m-1.bin', 'm-3.bin'], 'no file, final or temp, for the missing object');
 });
 
-t.test('403 (wrong secret, refused by SigV4): coded per-media failure, secret never in the message', async (t) => {
+t.test('403 (wrong secret, refused by SigV4): the run stops with RCBS_S3_AUTH (exit 2), secret never in the message', async (t) => {
   const dir = t.testdir({});
   const s3 = await startS3rver(t, dir);
-  await s3.put('m-1', 'first');
+  for (const id of ['m-1', 'm-2', 'm-3', 'm-4', 'm-5']) await s3.put(id, id);
   const secret = 'not-the-S3RVER-secret-0123456789';
-  const { out, context } = await run([newRecord(recordingWith('rec-1', ['m-1']))], s3.endpoint, path.join(dir, 'backup'),
-    { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: secret });
-  const media = out[0]!.media[0]!;
-  // Not this file's fault: RCBS_S3_AUTH (exit 2) says the credentials were rejected (issue 12).
-  t.match(media, { status: 'failed', error: { code: 'RCBS_S3_AUTH', message: /S3 rejected the credentials \(HTTP 403 SignatureDoesNotMatch\) for s3:\/\/recordings\/m-1/ } });
-  t.notMatch(JSON.stringify(out) + JSON.stringify(context.totals), secret, 'the secret appears nowhere in the outcome');
+  const proxy = await startFaultProxy(t, s3.port, []);
+  const records = [newRecord(recordingWith('rec-1', ['m-1', 'm-2'])), newRecord(recordingWith('rec-2', ['m-3', 'm-4'])), newRecord(recordingWith('rec-3', ['m-5']))];
+  const error = await run(records, proxy.endpoint, path.join(dir, 'backup'), { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: secret }).then(() => undefined, (e: unknown) => e);
+  // Not one file's fault: one error for the run, exit 2 (issue 12).
+  t.match(error, { code: 'RCBS_S3_AUTH', exitCode: 2, message: /S3 rejected the credentials \(HTTP 403 SignatureDoesNotMatch\) for s3:\/\/recordings\/m-\d/ });
+  t.notMatch(String((error as Error).message) + JSON.stringify((error as RcbsError).details), secret, 'the secret appears nowhere');
+  t.ok(proxy.requests.length <= 4, `a handful of requests (numThreads 4), not one per file: ${proxy.requests.length}`);
 });
 
 t.test('503 SlowDown is retried, then the file downloads', async (t) => {

@@ -87,14 +87,21 @@ export interface TransferRetryPolicy extends RetryPolicy {
   /** A failure after progress starts the count of consecutive failures (maxRetries) again,
    * so a flaky link does not sink a large file; attempts in all are capped here. */
   maxAttempts: number;
+  /** Error codes that, when the retries run out without S3 ever answering, mean the endpoint
+   * (or the proxy before it) cannot be reached: not this object's failure, the run stops (exit 4). */
+  unreachableCodes: readonly string[];
 }
 
 export const S3_RETRY: TransferRetryPolicy = Object.freeze({
   ...DEFAULT_RETRY,
   // S3 error codes (the XML <Code>, the SDK error's name) that mean "try again later" whatever the status says.
-  errorCodes: [...DEFAULT_RETRY.errorCodes, 'SlowDown', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException'],
+  errorCodes: [...DEFAULT_RETRY.errorCodes, 'EHOSTUNREACH', 'ENETUNREACH', 'SlowDown', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException'],
   maxAttempts: 10 * (DEFAULT_RETRY.maxRetries + 1),
+  unreachableCodes: ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'TimeoutError'],
 });
+
+/** Codes of failures that are not one item's: the run stops at once (SPEC §2). */
+export const RUN_STOPPING_CODES: readonly ErrorCode[] = ['RCBS_S3_AUTH', 'RCBS_S3_UNREACHABLE'];
 
 export function objectUrl(ref: ObjectRef): string {
   return `s3://${ref.bucket}/${ref.key}`;
@@ -104,6 +111,7 @@ export function classifyS3Failure(err: unknown, ref: ObjectRef, policy: RetryPol
   if (err instanceof RcbsError) {
     if (err.code === 'RCBS_S3_CHANGED') return { kind: 'changed', error: err };
     if (err.code === 'RCBS_S3_TRANSFER' && err.details.retryable === true) return { kind: 'retry', error: err };
+    if (RUN_STOPPING_CODES.includes(err.code)) return { kind: 'stop', error: err };
     return { kind: 'fatal', error: err };
   }
   const e = (err ?? {}) as SdkErrorShape;

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { retryDelay, sleep } from '../retry.js';
+import { isRetryableError, retryDelay, sleep } from '../retry.js';
 import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
 import { chunksWritten } from './socket-garbage.js';
@@ -247,6 +247,8 @@ class ObjectTransfer {
   credentialsRefreshed = false;
   /** The bucket's region, as S3 named it, was followed. */
   regionFollowed = false;
+  /** S3 answered at least once (headers): a later failure is not "unreachable". */
+  answered = false;
 
   constructor(request: TransferRequest, file: FileHandle) {
     this.#request = request;
@@ -348,6 +350,7 @@ class ObjectTransfer {
 
   /** The response head: decides whether its body continues the file ('body') or a new request is needed ('again'). */
   async onHeaders(res: GetObjectCommandOutput, from: number): Promise<'body' | 'again'> {
+    this.answered = true;
     const range = parseContentRange(res.ContentRange);
     if (this.inherited) {
       this.inherited = false;
@@ -451,6 +454,10 @@ class ObjectTransfer {
     this.failures = this.progress.written > before ? 1 : this.failures + 1;
     if (this.failures > this.#policy.maxRetries || this.attempts >= this.#policy.maxAttempts) {
       if (failure.kind === 'changed') throw failure.error;
+      if (!this.answered && isRetryableError({ ...this.#policy, errorCodes: this.#policy.unreachableCodes }, err)) {
+        throw new RcbsError('RCBS_S3_UNREACHABLE', `S3 could not be reached for ${objectUrl(this.ref)} after ${this.attempts} attempts (${failure.error.message}): check s3Endpoint / the region, the network, and awsProxyHost/awsProxyPort if a proxy is needed; the run stops`,
+          { ...failure.error.details, attempts: this.attempts, retryable: undefined }, { cause: err });
+      }
       throw new RcbsError('RCBS_S3_TRANSFER', `${failure.error.message}; gave up after ${this.attempts} attempts`,
         { ...failure.error.details, attempts: this.attempts, retryable: undefined }, { cause: err });
     }

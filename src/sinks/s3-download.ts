@@ -19,7 +19,7 @@ import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
-import { objectUrl } from '../s3/failure.js';
+import { objectUrl, RUN_STOPPING_CODES } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
@@ -81,6 +81,20 @@ export async function createS3Download(options: Options, context: RunContext, se
     await checkCredentials(bucketClient.client);
   }
   const slots = new TransferSlots(concurrency);
+  // A failure that is not one media file's (credentials S3 rejects, S3 or its proxy
+  // unreachable: RUN_STOPPING_CODES) stops the run: no new transfer starts, in-flight
+  // ones are cancelled (their temp files go, as on Ctrl-C) and the stream ends with
+  // that one error, so the run exits 2 or 4 with one message instead of one per file.
+  const stopping = new AbortController();
+  const transferSignal = AbortSignal.any([signal, stopping.signal]);
+  let stopError: RcbsError | undefined;
+  const stopRun = (error: RcbsError) => {
+    if (stopError) return;
+    stopError = error;
+    // The error itself is the run's one message (the stream ends with it); this is for --log-level debug.
+    log.debug('S3 downloads stop: no new transfer starts, in-flight ones are cancelled', { code: error.code });
+    stopping.abort(error);
+  };
   const progress = progressReporter(context);
 
   const failMedia = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
@@ -121,8 +135,8 @@ export async function createS3Download(options: Options, context: RunContext, se
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
     await slots.run(async () => {
-      // Queued work started after Ctrl-C is not started at all.
-      if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
+      // Queued work started after Ctrl-C (or once the run stops) is not started at all.
+      if (transferSignal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
       // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
@@ -133,7 +147,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
-          signal,
+          signal: transferSignal,
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
@@ -169,6 +183,14 @@ export async function createS3Download(options: Options, context: RunContext, se
         throw await restore(key, err);
       }
     });
+  };
+
+  const onDownloadError = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
+    const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
+    if (RUN_STOPPING_CODES.includes(error.code)) return stopRun(error);
+    // Cancelled because the run stops: not this media file's failure; it stays pending.
+    if (stopError && !signal.aborted) return;
+    failMedia(record, media, error);
   };
 
   /** Resolves with the record to pass on, or undefined when it went to quarantine. */
@@ -218,7 +240,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       return record;
     }
     await Promise.all(
-      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => failMedia(record, media, err))),
+      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => onDownloadError(record, media, err))),
     );
     return record;
   };
@@ -230,7 +252,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         if (err) {
           push(err);
           next();
-        } else if (_.isNil(record) || signal.aborted) {
+        } else if (_.isNil(record) || signal.aborted || stopError) {
           push(null, _.nil);
         } else {
           push(null, record);
@@ -239,7 +261,18 @@ export async function createS3Download(options: Options, context: RunContext, se
       })
       .map((record) => _(processRecord(record)))
       .mergeWithLimit(Math.max(2, 2 * concurrency))
-      .filter((record): record is PipelineRecord => record !== undefined);
+      // Records whose media were cancelled because the run stops go no further (not written, not failed).
+      .filter((record): record is PipelineRecord => record !== undefined && !(stopError && record.media.some((m) => m.status === 'pending')))
+      // The run's own failure, once everything in flight has settled.
+      .consume<PipelineRecord>((err, record, push, next) => {
+        if (_.isNil(record) && !err && stopError) {
+          push(stopError);
+          push(null, _.nil);
+          return;
+        }
+        push(err, record);
+        if (!_.isNil(record)) next();
+      });
 }
 
 export default defineComponent<Options>({

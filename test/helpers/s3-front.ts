@@ -34,7 +34,7 @@ export interface ObjectRule {
   /** Checksum headers: the full-object value (FULL_OBJECT) or a composite one (`…-N`, COMPOSITE). */
   checksum?: { algorithm: ChecksumAlgorithm; value: string; type?: 'FULL_OBJECT' | 'COMPOSITE' };
   /** Answer S3 errors instead of forwarding, for the first `times` GETs (default: every GET). */
-  error?: { kind: 'slowdown' | 'archived' | 'kms-denied'; times?: number; storageClass?: string };
+  error?: { kind: 'slowdown' | 'archived' | 'kms-denied' | 'expired-token'; times?: number; storageClass?: string };
   /** Stop sending body bytes after this many on the first `times` GETs (default 1); the socket stays open. */
   stallAfter?: number;
   stallTimes?: number;
@@ -158,6 +158,10 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
       if (rule.error.kind === 'archived') {
         status(403);
         return answerError(res, 403, xml('InvalidObjectState', 'The operation is not valid for the object\'s storage class', `<StorageClass>${rule.error.storageClass ?? 'GLACIER'}</StorageClass>`));
+      }
+      if (rule.error.kind === 'expired-token') {
+        status(400);
+        return answerError(res, 400, xml('ExpiredToken', 'The provided token has expired.'));
       }
       status(403);
       return answerError(res, 403, xml('AccessDenied', 'User: arn:aws:iam::123456789012:user/rcbs is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab because no identity-based policy allows the kms:Decrypt action'));
