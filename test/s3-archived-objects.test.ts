@@ -28,7 +28,7 @@ t.test('archived media: their own outcome, listed apart, restore on request; KMS
 
   const first = await runCli(['-config', config], { env });
   t.equal(first.code, 1, `exit 1: the window is not complete\n${first.stderr.slice(-2500)}`);
-  t.match(first.stderr, /archived\s+2 \(restore them first/, 'counted apart');
+  t.match(first.stderr, /archived\s+2 files \(restore them first\)/, 'counted apart');
   t.match(first.stderr, /failed\s+1\n/, 'only the KMS refusal counts as failed');
   t.match(first.stderr, /archived \(2\):\n(\s+- [^\n]*RCBS_S3_ARCHIVED[^\n]*\n){2}/, 'listed apart');
   t.match(first.stderr, /is archived \(storage class GLACIER\): restore it first/);

@@ -12,7 +12,8 @@ import _ from 'highland';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -39,7 +40,7 @@ for (const form of ['redirect-301', 'authorization-400'] as const) {
       log: createLogger({ level: 'info', write: (line) => void lines.push(line) }),
       openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }),
     });
-    const sink = await createS3Download({}, context, newCounters(), { delayMs: () => 1 });
+    const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
     const out = await sink(_([newRecord(recordingWith('rec-1', ['m-1', 'm-2'])), newRecord(recordingWith('rec-2', ['m-3']))])).collect().toPromise(Promise);
     await (await context.store()).close();
 

@@ -13,7 +13,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
 import { loadConfig } from '../src/config/load.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -40,7 +41,7 @@ t.test('a body that stops mid-way is aborted after s3StallTimeout and resumed by
     openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }),
   });
   const started = Date.now();
-  const sink = await createS3Download({}, context, newCounters(), { delayMs: () => 1 });
+  const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   await (await context.store()).close();
   const elapsed = Date.now() - started;

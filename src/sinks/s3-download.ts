@@ -15,10 +15,12 @@
 
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
+import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
-import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
+import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
+import { folderWideError } from '../store/fs-errors.js';
 import { objectUrl, RUN_STOPPING_CODES } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
@@ -58,7 +60,7 @@ export interface S3DownloadInternals {
   socketTimeoutMs?: number;
 }
 
-export async function createS3Download(options: Options, context: RunContext, self: Counters, internals: S3DownloadInternals = {}) {
+export async function createS3Download(options: Options, context: RunContext, self: ComponentEvents, internals: S3DownloadInternals = {}) {
   const { config, log, signal } = context;
   const concurrency = options.concurrency ?? (config.downloadMode === 'single' ? 1 : config.numThreads);
 
@@ -81,40 +83,24 @@ export async function createS3Download(options: Options, context: RunContext, se
     await checkCredentials(bucketClient.client);
   }
   const slots = new TransferSlots(concurrency);
-  // A failure that is not one media file's (credentials S3 rejects, S3 or its proxy
-  // unreachable: RUN_STOPPING_CODES) stops the run: no new transfer starts, in-flight
-  // ones are cancelled (their temp files go, as on Ctrl-C) and the stream ends with
-  // that one error, so the run exits 2 or 4 with one message instead of one per file.
-  const stopping = new AbortController();
-  const transferSignal = AbortSignal.any([signal, stopping.signal]);
-  let stopError: RcbsError | undefined;
-  const stopRun = (error: RcbsError) => {
-    if (stopError) return;
-    stopError = error;
-    // The error itself is the run's one message (the stream ends with it); this is for --log-level debug.
-    log.debug('S3 downloads stop: no new transfer starts, in-flight ones are cancelled', { code: error.code });
-    stopping.abort(error);
-  };
   const progress = progressReporter(context);
 
-  const failMedia = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
+  // Failures that are not one media file's stop the run (context.stopRun): credentials S3
+  // rejects (exit 2), S3 or its proxy unreachable (exit 4), a full or read-only target.
+  const runWide = (error: RcbsError) => (RUN_STOPPING_CODES.includes(error.code) ? error : folderWideError(error));
+
+  const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    const id = recordingId(record.recording);
-    // Archived media are an outcome of their own: counted and listed apart, and they hold the checkpoint back.
-    const archived = error.code === 'RCBS_S3_ARCHIVED';
-    media.status = archived ? 'archived' : 'failed';
-    media.error = { code: error.code, message: error.message };
-    record.status = 'failed';
-    record.errors.push({ component: COMPONENT, code: error.code, message: error.message });
-    context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: error.code, message: error.message });
-    if (archived) {
-      context.totals.archived++;
-      log.warn('media file archived in S3: not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+    if (error.code === 'RCBS_S3_ARCHIVED') {
+      // An outcome of its own: listed apart, not retried, holds the checkpoint back.
+      archiveMedia(record, media, COMPONENT, { code: error.code, message: error.message });
+      log.warn('media file archived in S3: not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, reason: error.message });
       return;
     }
-    context.totals.failed++;
-    self.failed++;
-    log.error('media file not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+    failMedia(record, media, COMPONENT, itemProblem(context, error, runWide));
+    // Work the run stopped before is not a failure, and not worth a line per file.
+    if (media.status === 'interrupted') return;
+    log.error('media file not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, code: error.code, reason: error.message });
   };
 
   /** restoreArchivedDays: asks S3 to restore an archived object; the outcome joins the media's message. */
@@ -135,8 +121,8 @@ export async function createS3Download(options: Options, context: RunContext, se
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
     await slots.run(async () => {
-      // Queued work started after Ctrl-C (or once the run stops) is not started at all.
-      if (transferSignal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
+      // Queued work started after Ctrl-C is not started at all.
+      if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
       // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
@@ -147,7 +133,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
-          signal: transferSignal,
+          signal,
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
@@ -171,9 +157,6 @@ export async function createS3Download(options: Options, context: RunContext, se
         media.path = relPath;
         media.bytes = result.bytes;
         media.verifiedBy = result.verifiedBy;
-        context.totals.checkedBy[result.verifiedBy] = (context.totals.checkedBy[result.verifiedBy] ?? 0) + 1;
-        context.totals.downloaded++;
-        context.totals.bytes += result.bytes;
         progress.flush();
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
@@ -183,14 +166,6 @@ export async function createS3Download(options: Options, context: RunContext, se
         throw await restore(key, err);
       }
     });
-  };
-
-  const onDownloadError = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
-    const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    if (RUN_STOPPING_CODES.includes(error.code)) return stopRun(error);
-    // Cancelled because the run stops: not this media file's failure; it stays pending.
-    if (stopError && !signal.aborted) return;
-    failMedia(record, media, error);
   };
 
   /** Resolves with the record to pass on, or undefined when it went to quarantine. */
@@ -212,7 +187,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       try {
         keys.set(media, mediaKey(config.s3KeyTemplate, location, file, media.mediaId, record.recording));
       } catch (err) {
-        failMedia(record, media, err);
+        fail(record, media, err);
       }
     }
 
@@ -240,7 +215,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       return record;
     }
     await Promise.all(
-      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => onDownloadError(record, media, err))),
+      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => fail(record, media, err))),
     );
     return record;
   };
@@ -252,7 +227,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         if (err) {
           push(err);
           next();
-        } else if (_.isNil(record) || signal.aborted || stopError) {
+        } else if (_.isNil(record) || signal.aborted) {
           push(null, _.nil);
         } else {
           push(null, record);
@@ -261,18 +236,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       })
       .map((record) => _(processRecord(record)))
       .mergeWithLimit(Math.max(2, 2 * concurrency))
-      // Records whose media were cancelled because the run stops go no further (not written, not failed).
-      .filter((record): record is PipelineRecord => record !== undefined && !(stopError && record.media.some((m) => m.status === 'pending')))
-      // The run's own failure, once everything in flight has settled.
-      .consume<PipelineRecord>((err, record, push, next) => {
-        if (_.isNil(record) && !err && stopError) {
-          push(stopError);
-          push(null, _.nil);
-          return;
-        }
-        push(err, record);
-        if (!_.isNil(record)) next();
-      });
+      .filter((record): record is PipelineRecord => record !== undefined);
 }
 
 export default defineComponent<Options>({
