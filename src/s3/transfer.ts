@@ -5,7 +5,10 @@
 // and the digest still covers the whole file without re-reading it. The resumed
 // response must carry the first response's ETag (If-Match is sent for real S3,
 // and checked here because some S3-compatible servers ignore it); otherwise the
-// object changed and the transfer starts again from zero.
+// object changed and the transfer starts again from zero. The whole file is then
+// proved by what the object offers (object-check.ts): its full-object checksum, its
+// MD5 ETag, or its size. Failures are classified by the policy in failure.ts: retried,
+// resumed, restarted, this object's failure, or the run's (RUN_STOPPING_CODES).
 
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
