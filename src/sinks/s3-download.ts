@@ -12,6 +12,10 @@
 // A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
+//
+// A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file, like a
+// full target folder: it stops the run (context.stopRun, exit 4) with one message
+// instead of failing each media file in turn.
 
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
@@ -20,11 +24,12 @@ import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
-import { folderWideError } from '../store/fs-errors.js';
 import { objectUrl, RUN_STOPPING_CODES } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
+import { folderWideError } from '../store/fs-errors.js';
+import { trustSummary, untrustedCertificateError } from '../net/trust.js';
 
 interface Options {
   /** Transfers in flight; overrides downloadMode/numThreads. */
@@ -76,7 +81,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
     bucketClient = new BucketClient(
-      (region) => createS3Client(config, context.credentials, { ...location, region }, { concurrency, socketTimeoutMs: internals.socketTimeoutMs }),
+      (region) => createS3Client(config, context.credentials, { ...location, region }, { concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env),
       location.region,
       (from, to) => log.info(`the bucket ${location.bucket} is in region ${to}, not ${from}: following it`, { bucket: location.bucket, region: to, configured: from }),
     );
@@ -85,9 +90,11 @@ export async function createS3Download(options: Options, context: RunContext, se
   const slots = new TransferSlots(concurrency);
   const progress = progressReporter(context);
 
-  // Failures that are not one media file's stop the run (context.stopRun): credentials S3
-  // rejects (exit 2), S3 or its proxy unreachable (exit 4), a full or read-only target.
-  const runWide = (error: RcbsError) => (RUN_STOPPING_CODES.includes(error.code) ? error : folderWideError(error));
+  const endpointHost = location.endpoint ? new URL(location.endpoint).host : `s3.${location.region}.amazonaws.com`;
+  /** Failures that are the whole run's, not one file's (context.stopRun): credentials S3 rejects
+   * (exit 2), S3 or its proxy unreachable (exit 4), the target folder, a refused certificate. */
+  const runWide = (error: RcbsError) =>
+    (RUN_STOPPING_CODES.includes(error.code) ? error : undefined) ?? folderWideError(error) ?? untrustedCertificateError(error, 's3', endpointHost, trustSummary(config.caFile, context.env, 's3'));
 
   const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
@@ -161,6 +168,9 @@ export async function createS3Download(options: Options, context: RunContext, se
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
       } catch (err) {
+        // Stopped before the slot is handed on, so the transfer queued next does not start.
+        const stop = runWide(toRcbsError(err, 'RCBS_S3_TRANSFER'));
+        if (stop) context.stopRun(stop);
         // Never a final name for unverified bytes: the temp file goes.
         await write.abort();
         throw await restore(key, err);
