@@ -186,7 +186,7 @@ t.test('durations and dates in every documented form', async (t) => {
 
 t.test('the table documents every key, and its default texts parse to the packaged defaults', async (t) => {
   const guideKeys = ['gwsUriPrefix', 'maxAge', 'targetDir', 'awsProxyHost', 'awsProxyPort', 'gwsProxyHost', 'gwsProxyPort', 'downloadMode', 'encryptionFormat', 'gwsRecordingsUri', 'gwsSettingsUri', 'mediaTypePattern', 'metadataOnly', 'minAge', 'minDate', 'maxDate', 'numThreads', 'overlap', 'rcbsInstanceId', 'totalRcbsInstances', 'recordingFolderFormat', 'shardBy', 'skipLastRecordingCheck', 'usePayloadSigning'];
-  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey', 'caFile'];
+  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey', 'caFile', 'restoreArchivedDays', 's3StallTimeout'];
   t.same(CONFIG_KEYS.map((k) => k.key).sort(), [...guideKeys, ...extensions].sort());
   for (const def of CONFIG_KEYS) {
     t.ok(def.description.length > 10 && def.allowed.length > 3, `${def.key} is described`);

@@ -166,7 +166,7 @@ async function s3Download(t: Test, config: Partial<RcbsConfig>, env: NodeJS.Proc
   const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   await (await context.store()).close();
-  return { record: record!, object, s3, lines, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };
+  return { record: record!, stopError: context.stopError, object, s3, lines, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };
 }
 
 t.test('S3: HTTP_PROXY carries the requests when awsProxyHost is unset; NO_PROXY bypasses it', async (t) => {
@@ -200,10 +200,10 @@ t.test('S3: proxy credentials go as Basic Proxy-Authorization and are never prin
   t.ok(proxy.authorizations.every((a) => a === `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`));
 
   const refused = await s3Download(t, {}, { HTTP_PROXY: `http://${PROXY_USER}:wrong-${PROXY_PASSWORD}@127.0.0.1:${proxy.port}` });
-  const media = refused.record.media[0]!;
-  t.equal(media.status, 'failed');
-  t.match(media.error?.message, new RegExp(`127\\.0\\.0\\.1:${proxy.port} refused a tunnel .*407.*check HTTP_PROXY`));
-  const printed = [...ok.lines, ...refused.lines, JSON.stringify(refused.record)].join('\n');
+  // A proxy refusing is no one file's failure: the run stops (RCBS_S3_UNREACHABLE, exit 4), the file is not done.
+  t.equal(refused.record.media[0]!.status, 'interrupted');
+  t.match(refused.stopError, { code: 'RCBS_S3_UNREACHABLE', exitCode: 4, message: new RegExp(`127\\.0\\.0\\.1:${proxy.port} refused a tunnel .*407.*check HTTP_PROXY`) });
+  const printed = [...ok.lines, ...refused.lines, JSON.stringify(refused.record), refused.stopError?.message].join('\n');
   t.notMatch(printed, PROXY_PASSWORD);
   t.notMatch(printed, Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64'));
 });

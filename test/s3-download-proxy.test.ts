@@ -1,7 +1,8 @@
 // Pins awsProxyHost/awsProxyPort (SPEC §3: HTTP CONNECT proxies for S3): every S3
 // request goes through a CONNECT tunnel to the endpoint, the file still lands
-// byte-identical, and a proxy that refuses the tunnel is a clear per-media error
-// naming the proxy. Real CONNECT proxy (test/helpers/connect-proxy.ts), real s3rver.
+// byte-identical, and a proxy that refuses the tunnel stops the run (RCBS_S3_UNREACHABLE,
+// exit 4: no other file would get through) with one error naming the proxy.
+// Real CONNECT proxy (test/helpers/connect-proxy.ts), real s3rver.
 
 import t, { type Test } from 'tap';
 import _ from 'highland';
@@ -30,7 +31,7 @@ async function downloadVia(t: Test, allow: boolean) {
   const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   await (await context.store()).close();
-  return { record: record!, object, proxy, s3, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };
+  return { record: record!, error: context.stopError, object, proxy, s3, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };
 }
 
 t.test('S3 requests go through the CONNECT proxy', async (t) => {
@@ -41,7 +42,8 @@ t.test('S3 requests go through the CONNECT proxy', async (t) => {
   t.ok(proxy.tunnels.every((target) => target === `127.0.0.1:${s3.port}`), 'tunnels to the S3 endpoint');
 });
 
-t.test('a proxy refusing the tunnel fails the media with a message naming the proxy', async (t) => {
-  const { record, proxy } = await downloadVia(t, false);
-  t.match(record.media[0], { status: 'failed', error: { code: 'RCBS_S3_TRANSFER', message: new RegExp(`127\\.0\\.0\\.1:${proxy.port} refused a tunnel`) } });
+t.test('a proxy refusing the tunnel stops the run (exit 4) with a message naming the proxy', async (t) => {
+  const { error, proxy } = await downloadVia(t, false);
+  t.match(error, { code: 'RCBS_S3_UNREACHABLE', exitCode: 4, message: new RegExp(`127\\.0\\.0\\.1:${proxy.port} refused a tunnel`) });
+  t.equal(proxy.tunnels.length, 1, 'asked once: a refusal is not retried');
 });

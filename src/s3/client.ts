@@ -99,8 +99,11 @@ export function createS3Client(
     forcePathStyle: config.s3ForcePathStyle ?? false,
     credentials: staticCredentials(credentials),
     maxAttempts: 1,
-    // rcbs checks every file itself (Content-Length, ETag MD5, object checksum) and
-    // must resume Range requests, which the SDK's whole-object validation cannot cover.
+    // rcbs checks every file itself (Content-Length, the object's checksum or ETag MD5:
+    // src/s3/object-check.ts) across resumed Range requests, which the SDK's
+    // whole-object validation cannot cover. WHEN_SUPPORTED would make the SDK (3.1175)
+    // set ChecksumMode and hash every body a second time in pure JS, failing with a
+    // plain Error at the body's end; transfer.ts asks for the checksums by header instead.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
@@ -149,5 +152,51 @@ export async function checkCredentials(client: S3Client): Promise<void> {
       'no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in ~/.aws, or run with an instance/task role (metadataOnly=true needs none)',
       { reason: err instanceof Error ? err.message : String(err) },
       { cause: err });
+  }
+}
+
+/**
+ * The run's client for its bucket, following the region S3 names for it (SPEC §5): a
+ * bucket in another region than configured answers 301 PermanentRedirect with
+ * x-amz-bucket-region, or 400 AuthorizationHeaderMalformed naming the region only in
+ * its body (the SDK's followRegionRedirects handles the first form only). The first
+ * transfer that meets it switches every later one to a client for that region; the
+ * operator gets one info line, not one per file.
+ */
+export class BucketClient {
+  #current: S3Client;
+  #region: string;
+  readonly #byRegion = new Map<string, S3Client>();
+
+  constructor(
+    private readonly create: (region: string) => S3Client,
+    region: string,
+    private readonly onFollow: (from: string, to: string) => void,
+  ) {
+    this.#region = region;
+    this.#current = create(region);
+    this.#byRegion.set(region, this.#current);
+  }
+
+  get client(): S3Client {
+    return this.#current;
+  }
+
+  get region(): string {
+    return this.#region;
+  }
+
+  /** The client for `region`, which becomes the one every later transfer uses. */
+  follow(region: string): S3Client {
+    if (region === this.#region) return this.#current;
+    let client = this.#byRegion.get(region);
+    if (!client) {
+      client = this.create(region);
+      this.#byRegion.set(region, client);
+      this.onFollow(this.#region, region);
+    }
+    this.#region = region;
+    this.#current = client;
+    return client;
   }
 }

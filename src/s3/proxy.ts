@@ -46,7 +46,8 @@ function openTunnel(proxy: ProxyAddress, host: string, port: number, timeoutMs: 
     req.once('connect', (res, socket, head) => {
       if (res.statusCode !== 200) {
         socket.destroy();
-        reject(new RcbsError('RCBS_S3_TRANSFER',
+        // A proxy that refuses is not one object's problem: the run stops (exit 4).
+        reject(new RcbsError('RCBS_S3_UNREACHABLE',
           `the S3 proxy ${proxy.host}:${proxy.port} refused a tunnel to ${authority} (HTTP ${res.statusCode}${res.statusCode === 407 ? ' Proxy Authentication Required' : ''}); check ${proxy.setting ?? 'awsProxyHost/awsProxyPort'}`,
           { proxy: `${proxy.host}:${proxy.port}`, status: res.statusCode }));
         return;

@@ -161,9 +161,9 @@ export class GwsClient {
         const untrusted = untrustedCertificateError(err, 'gws', url.host, this.#trusted);
         if (untrusted) throw untrusted;
         const retryAfter = err instanceof RetryableStatus ? err.retryAfter : undefined;
-        if (!this.#isRetryable(err) || attempt >= this.#retry.attempts) throw this.#finalError(err, phase, shown, attempt);
+        if (!this.#isRetryable(err) || attempt > this.#retry.maxRetries) throw this.#finalError(err, phase, shown, attempt);
         const waitMs = this.#delay(attempt, retryAfter);
-        this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs: Math.round(waitMs), reason: describe(err) });
+        this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.maxRetries + 1, waitMs: Math.round(waitMs), reason: describe(err) });
         if (!(await sleep(waitMs, this.#signal))) throw this.#abortedError(shown)!;
       }
     }
@@ -213,7 +213,7 @@ export class GwsClient {
     const status = response.statusCode;
     if (status >= 200 && status < 300) return response.body;
     const retryAfter = headerValue(response.headers['retry-after']);
-    if (this.#retry.statuses.includes(status)) {
+    if (this.#retry.statusCodes.includes(status)) {
       await response.body.dump().catch(() => {});
       throw new RetryableStatus(status, retryAfter);
     }
