@@ -22,7 +22,7 @@ import { RcbsError, toRcbsError } from '../errors.js';
 import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
-import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
+import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
 import type { Store } from '../store/types.js';
 import { objectUrl, RUN_STOPPING_CODES } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
@@ -127,6 +127,9 @@ export async function createS3Download(options: Options, context: RunContext, se
   };
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
+    // GWS gives each media file's size (maybe the plaintext's: close enough to order by):
+    // the largest waiting transfer starts first (SPEC §8).
+    const sizeHint = toInteger(mediaFilesOf(record.recording).find((f) => mediaIdOf(f) === media.mediaId)?.size);
     await slots.run(async () => {
       // Queued work started after Ctrl-C is not started at all.
       if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
@@ -175,7 +178,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         await write.abort();
         throw await restore(key, err);
       }
-    });
+    }, sizeHint);
   };
 
   /** Resolves with the record to pass on, or undefined when it went to quarantine. */
