@@ -184,9 +184,20 @@ t.test('durations and dates in every documented form', async (t) => {
   t.equal(dates.config.maxDate, 1438000000000);
 });
 
+// s3PartSize / s3PartThreshold (issue 15): bytes, or with a binary unit; a part below 64 KiB is refused.
+t.test('byte sizes: plain bytes or KiB/MiB/GiB', async (t) => {
+  const { config } = await load(t, 's3PartSize = 8MiB\ns3PartThreshold = 1G\n');
+  t.equal(config.s3PartSize, 8 * 1024 * 1024);
+  t.equal(config.s3PartThreshold, 1024 ** 3);
+  t.equal((await load(t, 's3PartSize = 262144\ns3PartThreshold = 0\n')).config.s3PartThreshold, 0, '0 = never split');
+  const err = await rejection(loadConfig({ env: {}, sets: ['s3PartSize=1KiB'] }));
+  t.equal(err.code, 'RCBS_CONFIG_INVALID');
+  t.match(err.message, /s3PartSize/);
+});
+
 t.test('the table documents every key, and its default texts parse to the packaged defaults', async (t) => {
   const guideKeys = ['gwsUriPrefix', 'maxAge', 'targetDir', 'awsProxyHost', 'awsProxyPort', 'gwsProxyHost', 'gwsProxyPort', 'downloadMode', 'encryptionFormat', 'gwsRecordingsUri', 'gwsSettingsUri', 'mediaTypePattern', 'metadataOnly', 'minAge', 'minDate', 'maxDate', 'numThreads', 'overlap', 'rcbsInstanceId', 'totalRcbsInstances', 'recordingFolderFormat', 'shardBy', 'skipLastRecordingCheck', 'usePayloadSigning'];
-  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey', 'caFile', 'restoreArchivedDays', 's3StallTimeout'];
+  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey', 'caFile', 'restoreArchivedDays', 's3StallTimeout', 's3PartSize', 's3PartThreshold'];
   t.same(CONFIG_KEYS.map((k) => k.key).sort(), [...guideKeys, ...extensions].sort());
   for (const def of CONFIG_KEYS) {
     t.ok(def.description.length > 10 && def.allowed.length > 3, `${def.key} is described`);

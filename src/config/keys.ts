@@ -12,7 +12,7 @@ export type ConfigValue = string | number | boolean | string[];
 
 export type ConfigKeyType =
   | 'string' | 'url' | 'uri-path' | 'host' | 'port' | 'integer' | 'boolean' | 'enum'
-  | 'duration' | 'date' | 'regex' | 'template' | 'folder-format' | 'path' | 'path-list';
+  | 'duration' | 'date' | 'size' | 'regex' | 'template' | 'folder-format' | 'path' | 'path-list';
 
 export interface ConfigKey {
   /** The key as written in config.properties, pipeline files and --set. */
@@ -182,6 +182,16 @@ function stallTimeout(text: string): Parsed<number> {
   if (parsed.ok && parsed.value < 100) return bad('a whole number of seconds (>= 1) or an ISO-8601 duration of at least PT0.1S, such as PT30S');
   return parsed;
 }
+/** A byte size: a whole number of bytes, or with a binary unit (KiB, MiB, GiB; K, M, G mean the same). */
+function byteSize(min: number, what: string): (text: string) => Parsed<number> {
+  const allowed = `${what}: bytes, or a number with KiB, MiB or GiB (such as 16MiB), at least ${min}`;
+  return (text) => {
+    const m = /^(\d+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(text.trim());
+    if (!m) return bad(allowed);
+    const n = Number(m[1]) * 1024 ** ({ K: 1, M: 2, G: 3 }[m[2]?.toUpperCase() as 'K' | 'M' | 'G'] ?? 0);
+    return Number.isSafeInteger(n) && n >= min ? ok(n) : bad(allowed);
+  };
+}
 const hours = (t: string) => parseDuration(t, HOUR_MS, 'hours');
 function shardDuration(text: string): Parsed<number> {
   const parsed = days(text);
@@ -225,6 +235,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 's3ForcePathStyle', field: 's3ForcePathStyle', type: 'boolean', allowed: 'true or false', extension: true, description: 'Address the bucket in the path (S3-compatible servers) instead of the host name', parse: boolean },
   { key: 's3KeyTemplate', field: 's3KeyTemplate', type: 'template', allowed: 'text with {field} placeholders', default: '{keyPrefix}{mediaId}', extension: true, description: 'S3 key of a media file, from the settings and the media file fields', parse: keyTemplate },
   { key: 's3StallTimeout', field: 's3StallTimeout', type: 'duration', allowed: 'a whole number of seconds (>= 1) or an ISO-8601 duration such as PT30S', default: '30', extension: true, description: 'A download that receives no byte for this long is aborted and resumed with a Range request: seconds, or ISO-8601 (PT2M)', parse: stallTimeout },
+  { key: 's3PartSize', field: 's3PartSize', type: 'size', allowed: 'bytes, or a number with KiB, MiB or GiB (such as 16MiB), at least 64KiB', default: '16MiB', extension: true, description: 'Size of each ranged GET when a large object is fetched in parallel parts (see s3PartThreshold)', parse: byteSize(64 * 1024, 'a part size') },
+  { key: 's3PartThreshold', field: 's3PartThreshold', type: 'size', allowed: 'bytes, or a number with KiB, MiB or GiB (such as 64MiB); 0 = never split', default: '64MiB', extension: true, description: 'Objects at least this large are fetched as parallel ranged GETs of s3PartSize into one temp file, still checked as a whole; 0 = one GET per object', parse: byteSize(0, 'a size') },
   { key: 'restoreArchivedDays', field: 'restoreArchivedDays', type: 'integer', allowed: 'an integer from 1 to 3650', extension: true, description: 'For media S3 holds in an archive tier (Glacier, Deep Archive): ask S3 to restore them (RestoreObject, Bulk tier) for this many days; off unless set', parse: integer(1, 3650) },
   { key: 'gwsPageSize', field: 'gwsPageSize', type: 'integer', allowed: 'an integer from 1 to 10000', default: '100', extension: true, description: 'Recordings asked per page of the recording API', parse: integer(1, 10_000) },
   { key: 'decryptDir', field: 'decryptDir', type: 'path', allowed: 'a folder path outside targetDir', extension: true, description: 'Where decrypted copies go (same relative paths); off when unset; never inside targetDir', parse: path },
@@ -292,7 +304,7 @@ export function configJsonSchema(): Record<string, unknown> {
     const types =
       k.type === 'boolean' ? ['boolean', 'string']
       : k.type === 'port' || k.type === 'integer' ? ['integer', 'string']
-      : k.type === 'duration' || k.type === 'date' ? ['integer', 'string']
+      : k.type === 'duration' || k.type === 'date' || k.type === 'size' ? ['integer', 'string']
       : k.type === 'path-list' ? ['string', 'array']
       : ['string'];
     properties[k.key] = { type: types, description: `${k.description}. Allowed: ${k.allowed}.${k.default !== undefined ? ` Default: ${k.default}.` : ''}` };

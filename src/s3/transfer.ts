@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { isRetryableError, retryDelay, sleep } from '../retry.js';
 import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
+import { PartedDownload, readPartList, removePartList, type PartOptions } from './parts.js';
 import { chunksWritten } from './socket-garbage.js';
 
 export { etagMd5 } from './object-check.js';
@@ -41,6 +42,8 @@ export interface TransferRequest extends ObjectRef {
   stallTimeoutMs?: number;
   /** The client for the region S3 says the bucket is in (BucketClient.follow); without it, that answer fails the file. */
   followRegion?: (region: string) => S3Client;
+  /** Large objects as parallel ranged GETs (parts.ts); without it, one GET per object. */
+  parts?: PartOptions;
 }
 
 export interface TransferResult {
@@ -54,17 +57,19 @@ export interface TransferResult {
   checksum?: string;
   /** Ranged requests that continued a cut transfer. */
   resumes: number;
+  /** Parts, when the object came as parallel ranged GETs. */
+  parts?: number;
 }
 
 /** `bytes <start>-<end>/<total>` */
-function parseContentRange(value: string | undefined): { start: number; total?: number } | undefined {
+export function parseContentRange(value: string | undefined): { start: number; total?: number } | undefined {
   const m = value ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(value.trim()) : null;
   if (!m) return undefined;
   return { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
 }
 
 /** What is on disk so far, and digests of exactly those bytes. */
-interface Progress {
+export interface Progress {
   written: number;
   md5: Hash;
   /** The digest of the object's checksum method, when it has one. */
@@ -76,7 +81,7 @@ interface Progress {
  * thread pool: when a transfer breaks, that write may still land and move the progress
  * after the stream has failed, and a resume computed before it would write the rest at
  * the wrong offset (the MD5 caught it; the retry refetched from zero). */
-function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer[], length: number) => void, watch: StallWatch): Writable & { idle(): Promise<void> } {
+export function fileSink(file: FileHandle, progress: { written: number }, written: (chunks: Buffer[], length: number) => void, watch: StallWatch): Writable & { idle(): Promise<void> } {
   let inflight: Promise<void> = Promise.resolve();
   // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
   // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
@@ -122,7 +127,7 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
  * alive, and a stalled body is not the SDK's to retry (FACTS.md): the transfer resumes
  * it by Range. Time spent writing to disk does not count (backpressure is not a stall).
  */
-class StallWatch {
+export class StallWatch {
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   #writing = false;
@@ -184,7 +189,7 @@ async function hashPartial(file: FileHandle, bytes: number): Promise<Progress> {
  * itself, across resumed ranges the SDK never sees as one object (client.ts keeps
  * responseChecksumValidation WHEN_REQUIRED; test/s3-verify-by-offer.test.ts pins it).
  */
-function withChecksumHeaders<C extends GetObjectCommand | HeadObjectCommand>(command: C): C {
+export function withChecksumHeaders<C extends GetObjectCommand | HeadObjectCommand>(command: C): C {
   // One build-step middleware fits both commands; their stacks differ only in input types.
   (command as GetObjectCommand).middlewareStack.add(
     (next) => async (args) => {
@@ -252,6 +257,8 @@ class ObjectTransfer {
   regionFollowed = false;
   /** S3 answered at least once (headers): a later failure is not "unreachable". */
   answered = false;
+  /** The object is coming in parallel parts (parts.ts): later attempts fetch the parts still missing. */
+  parted: PartedDownload | undefined;
 
   constructor(request: TransferRequest, file: FileHandle) {
     this.#request = request;
@@ -265,7 +272,13 @@ class ObjectTransfer {
   }
 
   async run(): Promise<TransferResult> {
-    if (this.#request.resumeFrom) {
+    const partList = this.#request.resumeFrom ? await readPartList(this.#request.tempPath) : undefined;
+    if (partList) {
+      // A previous run's parts: kept when the part list can be trusted and parts are on,
+      // else the file (with holes) is fetched again from zero.
+      if (partList === 'invalid' || !this.#request.parts) await this.restartFromZero();
+      else await this.#continueParts(partList.etag, partList.total, partList.check, partList.partSize, partList.done);
+    } else if (this.#request.resumeFrom) {
       // A previous run's partial file: its bytes are hashed again (the digest must cover
       // the whole file), and the first request is ranged without a known ETag.
       this.progress = await hashPartial(this.#file, this.#request.resumeFrom);
@@ -283,6 +296,7 @@ class ObjectTransfer {
     }
     // s3-download commits with { synced: true } on the strength of this fsync.
     await this.#file.sync();
+    if (this.parted) await removePartList(this.#request.tempPath);
     return {
       bytes: this.progress.written,
       md5: this.progress.md5.digest('hex'),
@@ -290,11 +304,19 @@ class ObjectTransfer {
       verifiedBy: this.check?.method ?? 'size',
       ...(this.check && isChecksumMethod(this.check.method) ? { checksum: this.check.expected } : {}),
       resumes: this.resumes,
+      ...(this.parted ? { parts: this.parted.parts } : {}),
     };
   }
 
   /** One GET: from zero, or from what is on disk. Resolves when the file holds the whole object. */
   async #attempt(): Promise<void> {
+    if (this.parted) {
+      // Each part has its own stall watch.
+      this.answered = true;
+      await this.parted.run();
+      this.onEnd();
+      return;
+    }
     const watch = new StallWatch(this.#request.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
     try {
       await this.#requestOnce(watch);
@@ -333,6 +355,13 @@ class ObjectTransfer {
         body.destroy();
         continue;
       }
+      const parts = this.#request.parts;
+      if (parts && from === 0 && parts.threshold > 0 && this.total >= parts.threshold && this.total > parts.size && this.etag !== undefined) {
+        // Large: this body fills the first part, ranged GETs the rest (parts.ts).
+        watch.stop();
+        await this.#continueParts(this.etag, this.total, this.check ?? { method: 'size' }, parts.size, [], body);
+        return;
+      }
       const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length), watch);
       try {
         await pipeline(body, sink, { signal });
@@ -342,6 +371,37 @@ class ObjectTransfer {
       this.onEnd();
       return;
     }
+  }
+
+  /** Fetches the object's parts still missing (all but `done`), `firstBody` filling part 0. */
+  async #continueParts(etag: string, total: number, check: ObjectCheck, partSize: number, done: readonly number[], firstBody?: Readable): Promise<void> {
+    this.etag = etag;
+    this.total = total;
+    this.progress = freshProgress();
+    await this.#adoptCheck(check);
+    this.parted = new PartedDownload({
+      ref: this.ref,
+      file: this.#file,
+      tempPath: this.#request.tempPath,
+      client: () => this.#client,
+      etag,
+      total,
+      check,
+      partSize,
+      progress: this.progress,
+      spare: this.#request.parts!.spare,
+      done,
+      ...(this.#signal ? { signal: this.#signal } : {}),
+      stallTimeoutMs: this.#request.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      policy: this.#policy,
+      delayMs: this.#delayMs,
+      log: this.#log,
+      ...(this.#request.onBytes ? { onBytes: this.#request.onBytes } : {}),
+    });
+    if (!firstBody) return;
+    this.answered = true;
+    await this.parted.run(firstBody);
+    this.onEnd();
   }
 
   /** Where the next request starts: what is on disk, unless nothing can guard a resume. */
@@ -477,6 +537,8 @@ class ObjectTransfer {
 
   async restartFromZero(): Promise<void> {
     this.inherited = false;
+    this.parted = undefined;
+    await removePartList(this.#request.tempPath);
     await this.#file.truncate(0);
     this.progress = freshProgress();
     this.etag = undefined;
@@ -551,7 +613,8 @@ class ObjectTransfer {
 }
 
 export async function downloadObject(request: TransferRequest): Promise<TransferResult> {
-  const file = await open(request.tempPath, request.resumeFrom ? 'r+' : 'w');
+  // Read as well as written: parts that land ahead of the hashed frontier are read back (parts.ts).
+  const file = await open(request.tempPath, request.resumeFrom ? 'r+' : 'w+');
   try {
     return await new ObjectTransfer(request, file).run();
   } finally {

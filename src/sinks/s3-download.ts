@@ -78,10 +78,14 @@ export async function createS3Download(options: Options, context: RunContext, se
   // start-up that metadata-only, verify and decrypt runs do without.
   const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
   const location: S3Location = await resolveS3Location(context);
+  // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
+  // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
+  const partsOn = config.s3PartThreshold > 0;
+  const spare = new TransferSlots(concurrency);
   let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
     bucketClient = new BucketClient(
-      (region) => createS3Client(config, context.credentials, { ...location, region }, { concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env),
+      (region) => createS3Client(config, context.credentials, { ...location, region }, { concurrency: partsOn ? 2 * concurrency : concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env),
       location.region,
       (from, to) => log.info(`the bucket ${location.bucket} is in region ${to}, not ${from}: following it`, { bucket: location.bucket, region: to, configured: from }),
     );
@@ -148,6 +152,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           stallTimeoutMs: config.s3StallTimeout,
+          ...(partsOn ? { parts: { size: config.s3PartSize, threshold: config.s3PartThreshold, spare } } : {}),
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         });
         // downloadObject fsynced the file before returning.
@@ -169,7 +174,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         media.verifiedBy = result.verifiedBy;
         progress.flush();
         context.progress({ files: 1 });
-        log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
+        log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes, ...(result.parts ? { parts: result.parts } : {}) });
       } catch (err) {
         // Stopped before the slot is handed on, so the transfer queued next does not start.
         const stop = runWide(toRcbsError(err, 'RCBS_S3_TRANSFER'));

@@ -22,6 +22,12 @@ export function isTempOf(name: string, finalName: string): boolean {
   return name.startsWith(prefix) && name.endsWith(TEMP_SUFFIX) && /^[0-9a-f]+$/.test(name.slice(prefix.length, -TEMP_SUFFIX.length));
 }
 
+/** The list of finished parts beside a temp file written in parallel ranged parts (src/s3/parts.ts):
+ * no `.part` ending, so it is never taken for a temp file; it goes with its temp file. */
+export function partListOf(tempPath: string): string {
+  return tempPath + '.ranges';
+}
+
 export function newTempPath(finalPath: string): string {
   return path.join(path.dirname(finalPath), tempPrefix(finalPath) + randomBytes(6).toString('hex') + TEMP_SUFFIX);
 }
@@ -141,6 +147,7 @@ export class TempFiles {
   async removeLeftovers(finalPath: string): Promise<void> {
     for (const { tempPath } of await this.leftoversOf(finalPath)) {
       await unlink(tempPath).catch(() => {});
+      await unlink(partListOf(tempPath)).catch(() => {});
       this.forget(tempPath);
     }
   }
@@ -229,6 +236,7 @@ async function prepareAtomicWriter(finalPath: string, options: AtomicWriterOptio
       await unlink(tempPath).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw storeIoError('remove', tempPath, err);
       });
+      await unlink(partListOf(tempPath)).catch(() => {});
     },
   };
   return { handle, file };

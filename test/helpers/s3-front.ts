@@ -40,6 +40,9 @@ export interface ObjectRule {
   stallTimes?: number;
   /** Invert the body byte at this offset on every full GET. */
   flipByte?: number;
+  /** Invert the object's byte at this offset in every GET whose bytes cover it, ranged or not (the first `flipTimes`, default all). */
+  flipObjectByte?: number;
+  flipTimes?: number;
 }
 
 export interface FrontRequest {
@@ -65,6 +68,11 @@ export interface S3Front {
   regionError: 'redirect-301' | 'authorization-400';
   /** GETs per key so far. */
   gets(key: string): number;
+  /** Runs before the n-th GET of a key is forwarded (n from 1), e.g. to change the object. */
+  beforeGet?: (key: string, n: number) => Promise<void>;
+  /** Object GETs being answered now, and the most there ever were at once. */
+  getsInFlight: number;
+  maxGetsInFlight: number;
 }
 
 const xml = (code: string, message: string, extra = '') =>
@@ -112,6 +120,8 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
     restores: [],
     regionError: 'redirect-301',
     gets: (key) => getCounts.get(key) ?? 0,
+    getsInFlight: 0,
+    maxGetsInFlight: 0,
   };
 
   const answerError = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
@@ -148,7 +158,23 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
     const rule = front.rules.get(key);
     const isGet = req.method === 'GET' && key !== '';
     const n = isGet ? (getCounts.get(key) ?? 0) + 1 : 0;
-    if (isGet) getCounts.set(key, n);
+    if (isGet) {
+      getCounts.set(key, n);
+      front.getsInFlight++;
+      front.maxGetsInFlight = Math.max(front.maxGetsInFlight, front.getsInFlight);
+      res.on('close', () => front.getsInFlight--);
+    }
+    if (isGet && front.beforeGet) {
+      req.pause();
+      void front.beforeGet(key, n).then(() => forward(req, res, key, rule, n, record), () => res.destroy());
+      return;
+    }
+    forward(req, res, key, rule, n, record);
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, key: string, rule: ObjectRule | undefined, n: number, record: FrontRequest) => {
+    const isGet = req.method === 'GET' && key !== '';
+    const status = (code: number) => (record.status = code);
     if (rule?.error && isGet && n <= (rule.error.times ?? Number.POSITIVE_INFINITY)) {
       req.resume();
       if (rule.error.kind === 'slowdown') {
@@ -194,12 +220,15 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
         }
       }
       res.writeHead(answer.statusCode ?? 502, headers);
-      if (req.method !== 'GET' || !rule || (rule.stallAfter === undefined && rule.flipByte === undefined)) {
+      if (req.method !== 'GET' || !rule || (rule.stallAfter === undefined && rule.flipByte === undefined && rule.flipObjectByte === undefined)) {
         answer.pipe(res);
         return;
       }
       const stall = rule.stallAfter !== undefined && n <= (rule.stallTimes ?? 1);
-      const flip = rule.flipByte !== undefined && !req.headers.range ? rule.flipByte : undefined;
+      // The body's first byte is the object's byte at the Content-Range start (0 for a whole GET).
+      const bodyStart = Number(/^bytes (\d+)-/.exec(String(answer.headers['content-range'] ?? ''))?.[1] ?? 0);
+      const flip = rule.flipByte !== undefined && !req.headers.range ? rule.flipByte
+        : rule.flipObjectByte !== undefined && n <= (rule.flipTimes ?? Number.POSITIVE_INFINITY) ? rule.flipObjectByte - bodyStart : undefined;
       let sent = 0;
       answer.on('error', () => {});
       answer.on('data', (chunk: Buffer) => {

@@ -1,0 +1,372 @@
+// A large object as parallel ranged GETs into its one temp file (SPEC §8, issue 15).
+//
+// The first GET is the ordinary whole-object one (transfer.ts): its headers give the
+// size, the ETag and the whole-object checksum (a ranged GET carries none: FACTS.md),
+// so the small-object path keeps its one request and a large object needs no HEAD.
+// When the object is at least s3PartThreshold, that body is read for its first part
+// only and closed; the other parts are `Range: bytes=a-b` GETs (never suffix ranges:
+// s3rver gets `bytes=-N` wrong), each written at its offset and guarded by the ETag (a
+// part with another ETag means the object changed: RCBS_S3_CHANGED, the transfer
+// starts again from zero). The transfer's own connection takes parts one after
+// another; more parts run on spare connections (`spare`: the run's budget beyond its
+// numThreads transfers), so a big object uses what small ones leave idle.
+//
+// The whole-file check of SPEC §5 still holds: MD5 and the object's checksum are
+// computed over the bytes in order. A chunk that lands at the hashed frontier is
+// hashed from memory as it arrives; a part that finished ahead of the frontier is
+// read back from the file (the page cache) when the frontier reaches it. Memory stays
+// that of the sockets in flight; nothing is buffered to wait for its turn.
+//
+// Each finished part is fsynced and listed in a small file beside the temp file
+// (partListOf), itself fsynced, so a run killed mid-way continues with the parts that
+// are missing; the finished ones are read again for the whole-file check. A cut or
+// stalled part is retried alone, from the byte it reached.
+
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RcbsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { sleep } from '../retry.js';
+import { partListOf } from '../store/atomic.js';
+import { classifyS3Failure, objectUrl, type ObjectRef, type TransferRetryPolicy } from './failure.js';
+import { CHECKSUM_METHODS, type ObjectCheck } from './object-check.js';
+import { chunksWritten } from './socket-garbage.js';
+import type { TransferSlots } from './transfer-slots.js';
+import { fileSink, parseContentRange, StallWatch, type Progress } from './transfer.js';
+
+export interface PartOptions {
+  /** Bytes per ranged GET (s3PartSize). */
+  size: number;
+  /** Objects at least this large are split (s3PartThreshold); 0 = never. */
+  threshold: number;
+  /** Connections beyond the transfers' own (the run's budget): a parted object's extra parts run on these. */
+  spare: TransferSlots;
+}
+
+/** What the part list beside a temp file says: enough to go on without asking S3 first. */
+export interface PartList {
+  etag: string;
+  total: number;
+  partSize: number;
+  check: ObjectCheck;
+  /** Indexes of the parts on disk (fsynced). */
+  done: number[];
+}
+
+/** The part list of a temp file: undefined when there is none, 'invalid' when it cannot be trusted. */
+export async function readPartList(tempPath: string): Promise<PartList | 'invalid' | undefined> {
+  let text: string;
+  try {
+    text = await readFile(partListOf(tempPath), 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'invalid';
+  }
+  try {
+    const list = JSON.parse(text) as PartList;
+    const methods: readonly string[] = [...CHECKSUM_METHODS, 'etag-md5', 'size'];
+    const valid = typeof list.etag === 'string' && Number.isSafeInteger(list.total) && Number.isSafeInteger(list.partSize) && list.partSize > 0
+      && methods.includes(list.check?.method) && Array.isArray(list.done) && list.done.every((i) => Number.isSafeInteger(i) && i >= 0 && i * list.partSize < list.total);
+    return valid ? list : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+export function removePartList(tempPath: string): Promise<void> {
+  return unlink(partListOf(tempPath)).catch(() => {});
+}
+
+interface Part {
+  index: number;
+  start: number;
+  /** Exclusive. */
+  end: number;
+  /** Bytes from `start` on disk. */
+  received: number;
+  claimed: boolean;
+}
+
+export interface PartedRequest {
+  ref: ObjectRef;
+  file: FileHandle;
+  tempPath: string;
+  client: () => S3Client;
+  etag: string;
+  total: number;
+  check: ObjectCheck;
+  partSize: number;
+  /** Digests advanced over the bytes in order; `written` is the hashed frontier. */
+  progress: Progress;
+  spare: TransferSlots;
+  /** Parts already on disk (from the part list of an earlier run). */
+  done?: readonly number[];
+  signal?: AbortSignal;
+  stallTimeoutMs: number;
+  policy: TransferRetryPolicy;
+  delayMs: (attempt: number, retryAfter: string | undefined) => number;
+  log: Logger;
+  onBytes?: (bytes: number) => void;
+}
+
+/** Yields the first `length` bytes of `source`, then stops reading it. */
+async function* firstBytes(source: AsyncIterable<Buffer>, length: number): AsyncGenerator<Buffer> {
+  let left = length;
+  for await (const chunk of source) {
+    if (chunk.length >= left) {
+      yield chunk.subarray(0, left);
+      return;
+    }
+    left -= chunk.length;
+    yield chunk;
+  }
+}
+
+export class PartedDownload {
+  readonly #r: PartedRequest;
+  readonly #parts: Part[] = [];
+  /** Ranged GETs sent, in all runs of this object. */
+  rangedGets = 0;
+  #hashing: Promise<void> | undefined;
+  #hashError: unknown;
+  #listWrite: Promise<void> = Promise.resolve();
+  #closed = false;
+  #stop = new AbortController();
+
+  constructor(request: PartedRequest) {
+    this.#r = request;
+    const done = new Set(request.done ?? []);
+    for (let start = 0, index = 0; start < request.total; start += request.partSize, index++) {
+      const end = Math.min(request.total, start + request.partSize);
+      this.#parts.push({ index, start, end, received: done.has(index) ? end - start : 0, claimed: false });
+    }
+  }
+
+  get parts(): number {
+    return this.#parts.length;
+  }
+
+  /** Fetches every part not on disk yet; `firstBody` (the whole-object GET, at byte 0) fills part 0. */
+  async run(firstBody?: Readable): Promise<void> {
+    const { spare, progress, total } = this.#r;
+    this.#closed = false;
+    this.#stop = new AbortController();
+    for (const part of this.#parts) part.claimed = false;
+    // Listed before any byte lands beyond the frontier: a killed run's file is never taken for a prefix.
+    await this.#saveList();
+    // Finished parts from an earlier run are hashed now, as far as the frontier can go.
+    void this.#catchUp();
+
+    // Part 0 is the whole-object body's, taken before a spare connection could claim it.
+    const first = firstBody && this.#parts[0]!.received === 0 ? this.#parts[0]! : undefined;
+    if (first) first.claimed = true;
+    else firstBody?.destroy();
+    const started: Array<Promise<void>> = [];
+    const waiting = Math.min(spare.size, this.#unclaimed() - 1);
+    for (let i = 0; i < waiting; i++) {
+      void spare.run(async () => {
+        if (this.#closed || this.#unclaimed() === 0) return;
+        const worker = this.#work();
+        started.push(worker);
+        await worker.catch(() => {});
+      }, this.#bytesLeft());
+    }
+    const own = await Promise.allSettled([this.#work(first && firstBody ? { part: first, body: firstBody } : undefined)]);
+    // Spare connections granted from now on find nothing to do; those at work finish their part.
+    this.#closed = true;
+    const all = [...own, ...(await Promise.allSettled(started))];
+    const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.#catchUp();
+    if (this.#hashError) throw this.#hashError;
+    await this.#listWrite;
+    if (progress.written !== total) {
+      throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.#r.ref)}: parts ended with ${progress.written} of ${total} bytes checked`,
+        { ...this.#r.ref, written: progress.written, total, retryable: true });
+    }
+  }
+
+  #unclaimed(): number {
+    return this.#parts.filter((p) => !p.claimed && p.received < p.end - p.start).length;
+  }
+
+  #bytesLeft(): number {
+    let left = 0;
+    for (const p of this.#parts) left += p.end - p.start - p.received;
+    return left;
+  }
+
+  #claim(): Part | undefined {
+    const part = this.#parts.find((p) => !p.claimed && p.received < p.end - p.start);
+    if (part) part.claimed = true;
+    return part;
+  }
+
+  /** One connection's work: parts one after another until none is left or one fails. */
+  async #work(first?: { part: Part; body: Readable }): Promise<void> {
+    try {
+      if (first) await this.#part(first.part, first.body);
+      for (let part = this.#claim(); part; part = this.#claim()) {
+        if (this.#stop.signal.aborted) return;
+        await this.#part(part);
+      }
+    } catch (err) {
+      // The others stop at their next byte: this object is retried or failed as a whole.
+      this.#stop.abort();
+      throw err;
+    }
+  }
+
+  /** One part, retried alone from the byte it reached (cut, stalled, 5xx). */
+  async #part(part: Part, firstBody?: Readable): Promise<void> {
+    const { ref, policy, delayMs, signal } = this.#r;
+    let failures = 0;
+    let body = firstBody;
+    while (part.received < part.end - part.start) {
+      if (signal?.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted while downloading ${objectUrl(ref)}`, { ...ref });
+      if (this.#stop.signal.aborted) return;
+      const before = part.received;
+      const watch = new StallWatch(this.#r.stallTimeoutMs);
+      const abort = AbortSignal.any([watch.signal, this.#stop.signal, ...(signal ? [signal] : [])]);
+      try {
+        body ??= await this.#get(part, abort);
+        await this.#stream(part, body, watch, abort);
+        body = undefined;
+        if (part.received < part.end - part.start) {
+          throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(ref)}: part ${part.index} ended after ${part.received} of ${part.end - part.start} bytes`,
+            { ...ref, part: part.index, retryable: true });
+        }
+      } catch (err) {
+        body?.destroy();
+        body = undefined;
+        if (signal?.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted while downloading ${objectUrl(ref)}`, { ...ref });
+        if (this.#stop.signal.aborted) return;
+        const error = watch.stalled
+          ? new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(ref)}: part ${part.index} stalled: no byte for ${watch.ms} ms (s3StallTimeout)`, { ...ref, part: part.index, retryable: true }, { cause: err })
+          : err;
+        const failure = classifyS3Failure(error, ref, policy);
+        failures = part.received > before ? 1 : failures + 1;
+        // Anything but a passing fault, or one that keeps coming: the transfer decides (restart, fail, stop).
+        if (failure.kind !== 'retry' || failures > policy.maxRetries) throw error;
+        const wait = delayMs(failures, failure.retryAfter);
+        this.#r.log.debug('S3 part failed; retrying it', { object: objectUrl(ref), part: part.index, reason: failure.error.message, received: part.received, waitMs: Math.round(wait) });
+        if (!(await sleep(wait, signal))) throw new RcbsError('RCBS_ABORTED', `interrupted while downloading ${objectUrl(ref)}`, { ...ref });
+      } finally {
+        watch.stop();
+      }
+    }
+    await this.#finished();
+  }
+
+  /** A ranged GET for the rest of a part; its ETag and Content-Range must be the object's. */
+  async #get(part: Part, abort: AbortSignal): Promise<Readable> {
+    const { ref, etag, total } = this.#r;
+    const from = part.start + part.received;
+    this.rangedGets++;
+    const res = await this.#r.client().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: `bytes=${from}-${part.end - 1}`, IfMatch: etag }), { abortSignal: abort });
+    const body = res.Body as Readable | undefined;
+    if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(ref)} answered without a body`, { ...ref, retryable: true });
+    if (res.ETag !== etag) {
+      body.destroy();
+      throw new RcbsError('RCBS_S3_CHANGED', `${objectUrl(ref)} changed while its parts were downloaded (ETag ${etag} became ${res.ETag})`, { ...ref, etag, newEtag: res.ETag });
+    }
+    const range = parseContentRange(res.ContentRange);
+    if (!range || range.start !== from || (range.total !== undefined && range.total !== total)) {
+      body.destroy();
+      throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(ref)} did not answer the ranged GET for bytes ${from}-${part.end - 1} with that range (Content-Range ${res.ContentRange ?? 'missing'}): set s3PartThreshold = 0 for this endpoint`,
+        { ...ref, contentRange: res.ContentRange });
+    }
+    return body;
+  }
+
+  /** The part's bytes from `body` to the file at their offset, each chunk hashed if it is at the frontier. */
+  async #stream(part: Part, body: Readable, watch: StallWatch, abort: AbortSignal): Promise<void> {
+    const at = { written: part.start + part.received };
+    const sink = fileSink(this.#r.file, at, (chunks, length) => {
+      const offset = at.written;
+      at.written += length;
+      part.received += length;
+      this.#landed(chunks, offset, length);
+    }, watch);
+    try {
+      // The body is read by the generator, not piped: leaving a whole-object body once its
+      // first part is in is no premature close, and every byte taken still reaches the file.
+      await pipeline(firstBytes(body, part.end - part.start - part.received), sink, { signal: abort });
+    } finally {
+      body.destroy();
+      await sink.idle();
+    }
+  }
+
+  #landed(chunks: Buffer[], offset: number, length: number): void {
+    const { progress } = this.#r;
+    chunksWritten(length);
+    this.#r.onBytes?.(length);
+    if (!this.#hashing && offset === progress.written) {
+      for (const chunk of chunks) {
+        progress.md5.update(chunk);
+        progress.checksum?.update(chunk);
+      }
+      progress.written += length;
+    } else {
+      void this.#catchUp();
+    }
+  }
+
+  /** Hashes what is on disk from the frontier on, reading it back; one pass at a time. The
+   * flag is cleared in the same tick as the pass's last look, so a chunk landing after it is
+   * hashed from memory or starts a new pass, never missed. */
+  #catchUp(): Promise<void> {
+    if (this.#hashing) return this.#hashing;
+    let finish!: () => void;
+    const hashing = new Promise<void>((resolve) => (finish = resolve));
+    this.#hashing = hashing;
+    void (async () => {
+      const { progress, file, partSize, total } = this.#r;
+      const buffer = Buffer.allocUnsafe(Math.min(1 << 20, partSize));
+      try {
+        while (progress.written < total) {
+          const part = this.#parts[Math.floor(progress.written / partSize)]!;
+          const available = part.start + part.received - progress.written;
+          if (available <= 0) break;
+          const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, available), progress.written);
+          if (bytesRead === 0) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.#r.ref)}: the temp file ends before byte ${progress.written}`, { ...this.#r.ref, retryable: true });
+          const bytes = buffer.subarray(0, bytesRead);
+          progress.md5.update(bytes);
+          progress.checksum?.update(bytes);
+          progress.written += bytesRead;
+        }
+      } catch (err) {
+        this.#hashError ??= err;
+      } finally {
+        this.#hashing = undefined;
+        finish();
+      }
+    })();
+    return hashing;
+  }
+
+  /** A whole part is on disk: fsynced, then listed. */
+  async #finished(): Promise<void> {
+    await this.#r.file.datasync();
+    await this.#saveList();
+  }
+
+  /** Rewrites the part list (fsynced); writes one after another. */
+  #saveList(): Promise<void> {
+    const { etag, total, partSize, check, tempPath } = this.#r;
+    this.#listWrite = this.#listWrite.then(async () => {
+      const done = this.#parts.filter((p) => p.received === p.end - p.start).map((p) => p.index);
+      const list: PartList = { etag, total, partSize, check, done };
+      const handle = await open(partListOf(tempPath), 'w');
+      try {
+        await handle.writeFile(JSON.stringify(list));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+    return this.#listWrite;
+  }
+}

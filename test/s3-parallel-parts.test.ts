@@ -1,0 +1,187 @@
+// Pins issue 15's "large objects as parallel ranged GETs into one temp file" (SPEC §8):
+// an object at or above s3PartThreshold comes as one whole-object GET (its headers give
+// size, ETag and the whole-object checksum; its body fills the first part) plus
+// `Range: bytes=a-b` GETs for the other parts, written at their offsets into the one
+// temp file, and the whole file is still checked as SPEC §5 says (ETag MD5, a
+// full-object checksum, or size alone for SSE-KMS). A flipped byte in a ranged part is
+// caught; a part whose ETag differs (the object changed mid-way) restarts the object; a
+// cut part is retried alone from the byte it reached; a killed run's finished parts (the
+// part list beside the temp file) are kept and only the missing ones fetched; the parts
+// share a connection budget (numThreads transfers + as many spare connections).
+// Real s3rver, behind test/helpers/s3-front.ts (answers like S3, counts GETs), real SDK.
+
+import t, { type Test } from 'tap';
+import _ from 'highland';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { configWith } from '../src/config/defaults.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
+import { newRecord } from '../src/pipeline/types.js';
+import { silentLogger } from '../src/log.js';
+import { createS3Client } from '../src/s3/client.js';
+import { downloadObject } from '../src/s3/transfer.js';
+import { TransferSlots } from '../src/s3/transfer-slots.js';
+import { openStore } from '../src/store/index.js';
+import { partListOf } from '../src/store/atomic.js';
+import s3Download from '../src/sinks/s3-download.js';
+import { recordingWith, S3RVER_KEY, startFaultProxy, startS3rver } from './helpers/s3rver.js';
+import { checksumOf, startS3Front, type FrontRequest, type ObjectRule } from './helpers/s3-front.js';
+
+const KEY = 'tenant1/big';
+const PART = 256 * 1024;
+const SIZE = 2 * 1024 * 1024 + 12_345; // 9 parts, the last one short
+const PARTS = Math.ceil(SIZE / PART);
+const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+
+const objectGets = (front: { requests: FrontRequest[] }) => front.requests.filter((r) => r.method === 'GET' && r.key === KEY);
+const ranged = (front: { requests: FrontRequest[] }) => objectGets(front).filter((r) => r.headers.range !== undefined);
+
+async function setup(t: Test, rule: (object: Buffer) => Promise<ObjectRule> | ObjectRule = () => ({}), options: { cutConnection?: number; cutAfter?: number; spare?: number } = {}) {
+  const dir = t.testdir({});
+  const s3 = await startS3rver(t, dir);
+  const object = randomBytes(SIZE);
+  await s3.put(KEY, object);
+  const front = await startS3Front(t, s3.endpoint);
+  front.rules.set(KEY, await rule(object));
+  const faults = options.cutConnection !== undefined
+    ? [...Array.from({ length: options.cutConnection }, () => ({ kind: 'pass' as const })), { kind: 'cut' as const, afterBodyBytes: options.cutAfter ?? 1000 }]
+    : [];
+  const endpoint = faults.length ? (await startFaultProxy(t, front.port, faults)).endpoint : front.endpoint;
+  const client = createS3Client(configWith({ s3ForcePathStyle: true }), S3RVER_KEY, { bucket: s3.bucket, region: 'us-east-1', keyPrefix: '', endpoint }, { concurrency: 8 });
+  t.teardown(() => client.destroy());
+  const tempPath = path.join(dir, '.big.bin.0123abcd.part');
+  const spare = new TransferSlots(options.spare ?? 3);
+  const download = (extra: { resumeFrom?: number } = {}) =>
+    downloadObject({ client, bucket: s3.bucket, key: KEY, tempPath, delayMs: () => 0, parts: { size: PART, threshold: PART * 4, spare }, ...extra });
+  return { s3, dir, object, front, tempPath, download };
+}
+
+t.test('a large object lands byte-exact via several ranged GETs, checked by each method it offers', async (t) => {
+  const cases: Array<[string, (object: Buffer) => Promise<ObjectRule> | ObjectRule, string]> = [
+    ['plain: ETag MD5', () => ({}), 'etag-md5'],
+    ['CRC64NVME full-object checksum (from the first, whole-object GET)', async (o) => ({ sse: 'aws:kms', checksum: { algorithm: 'crc64nvme', value: await checksumOf('crc64nvme', o) } }), 'crc64nvme'],
+    ['SSE-KMS without checksum: size alone', () => ({ sse: 'aws:kms' }), 'size'],
+  ];
+  for (const [name, rule, method] of cases) {
+    await t.test(name, async (t) => {
+      const { object, front, tempPath, download } = await setup(t, rule);
+      const result = await download();
+      t.equal(result.verifiedBy, method);
+      t.equal(result.parts, PARTS);
+      t.equal(result.md5, md5(object), 'the MD5 the index records covers the whole file in order');
+      t.ok((await readFile(tempPath)).equals(object), 'byte-exact');
+      const gets = objectGets(front);
+      t.equal(gets.length, PARTS, 'one whole-object GET (first part) + one ranged GET per other part, no HEAD');
+      t.notOk(gets[0]!.headers.range, 'the first GET is the whole object: it carries the whole-object checksum');
+      t.same(ranged(front).map((r) => r.headers.range).sort(), Array.from({ length: PARTS - 1 }, (_, i) => `bytes=${(i + 1) * PART}-${Math.min(SIZE, (i + 2) * PART) - 1}`).sort(), 'explicit ranges, never a suffix range');
+      const guards = new Set(ranged(front).map((r) => r.headers['if-match']));
+      t.equal(guards.size, 1, 'every part is guarded by the one ETag');
+      t.ok([...guards][0], 'If-Match is sent');
+      t.notOk(await stat(partListOf(tempPath)).catch(() => undefined), 'the part list is gone once the file is whole');
+    });
+  }
+});
+
+t.test('a flipped byte in one ranged part is caught: never accepted', async (t) => {
+  // Byte in part 5, flipped on every GET: the retry from zero fails as well.
+  const { front, download } = await setup(t, () => ({ flipObjectByte: 5 * PART + 77 }));
+  await t.rejects(download(), { code: 'RCBS_S3_INTEGRITY', message: /MD5 .* but the ETag says/ });
+  t.ok(ranged(front).length >= PARTS - 1, 'it came in parts');
+});
+
+t.test('a flipped byte once: caught, fetched again from zero, then right', async (t) => {
+  const { object, tempPath, download } = await setup(t, () => ({ flipObjectByte: 3 * PART + 1, flipTimes: 4 }));
+  const result = await download();
+  t.equal(result.md5, md5(object));
+  t.ok((await readFile(tempPath)).equals(object));
+});
+
+t.test('the object changing mid-way (a part with another ETag) restarts it: the file is the new object', async (t) => {
+  const { s3, front, tempPath, download } = await setup(t);
+  const changed = randomBytes(SIZE);
+  // Before the third GET (a ranged part) the object is replaced in s3rver: a real new ETag.
+  front.beforeGet = async (key, n) => {
+    if (key === KEY && n === 3) await s3.put(KEY, changed);
+  };
+  const result = await download();
+  t.ok((await readFile(tempPath)).equals(changed), 'the new object, whole');
+  t.equal(result.md5, md5(changed));
+  const etags = new Set(objectGets(front).map((r) => r.headers['if-match']).filter(Boolean));
+  t.ok(etags.size >= 2, 'parts were asked with the old ETag, then with the new one');
+});
+
+t.test('a cut part is retried alone, from the byte it reached', async (t) => {
+  // Connection 1 is a ranged part's (connection 0 is the whole-object GET): cut after 1000 body bytes.
+  const { object, front, tempPath, download } = await setup(t, () => ({}), { cutConnection: 1, cutAfter: 1000 });
+  const result = await download();
+  t.ok((await readFile(tempPath)).equals(object));
+  t.equal(result.md5, md5(object));
+  const starts = ranged(front).map((r) => Number(/bytes=(\d+)-/.exec(r.headers.range as string)![1]));
+  const midPart = starts.filter((s) => s % PART !== 0);
+  t.equal(midPart.length, 1, 'one ranged GET continued a part mid-way');
+  t.equal(midPart[0]! % PART, 1000, 'from the byte the cut part reached');
+  t.equal(objectGets(front).length, PARTS + 1, 'nothing else was fetched again');
+});
+
+t.test('resume after a killed run keeps finished parts: only the missing ones are fetched', async (t) => {
+  const { object, front, tempPath, download } = await setup(t);
+  // What a killed run leaves: parts 0-3 and 6 on disk, part 4 half, the rest holes; the part list names the finished ones.
+  const file = Buffer.alloc(7 * PART);
+  for (const i of [0, 1, 2, 3, 6]) object.copy(file, i * PART, i * PART, (i + 1) * PART);
+  object.copy(file, 4 * PART, 4 * PART, 4 * PART + 100);
+  await writeFile(tempPath, file);
+  await writeFile(partListOf(tempPath), JSON.stringify({ etag: `"${md5(object)}"`, total: SIZE, partSize: PART, check: { method: 'etag-md5', expected: md5(object) }, done: [0, 1, 2, 3, 6] }));
+  const result = await download({ resumeFrom: file.length });
+  t.ok((await readFile(tempPath)).equals(object), 'byte-exact');
+  t.equal(result.md5, md5(object), 'checked as a whole: the kept parts were read again');
+  const fetched = ranged(front).map((r) => r.headers.range).sort();
+  t.same(fetched, [`bytes=${4 * PART}-${5 * PART - 1}`, `bytes=${5 * PART}-${6 * PART - 1}`, `bytes=${7 * PART}-${8 * PART - 1}`, `bytes=${8 * PART}-${SIZE - 1}`].sort(), 'only the missing parts');
+  t.equal(objectGets(front).length, 4, 'no whole-object GET, no HEAD');
+  t.notOk(await stat(partListOf(tempPath)).catch(() => undefined), 'the part list is gone');
+});
+
+t.test('a part list whose object has changed since: the file is fetched again from zero', async (t) => {
+  const { object, tempPath, download } = await setup(t);
+  await writeFile(tempPath, Buffer.alloc(3 * PART, 7));
+  await writeFile(partListOf(tempPath), JSON.stringify({ etag: '"0123456789abcdef0123456789abcdef"', total: SIZE, partSize: PART, check: { method: 'etag-md5', expected: '0123456789abcdef0123456789abcdef' }, done: [0, 1, 2] }));
+  const result = await download({ resumeFrom: 3 * PART });
+  t.ok((await readFile(tempPath)).equals(object));
+  t.equal(result.md5, md5(object));
+});
+
+t.test('a torn part list is not trusted: fetched again from zero', async (t) => {
+  const { object, tempPath, download } = await setup(t);
+  await writeFile(tempPath, Buffer.alloc(3 * PART, 7));
+  await writeFile(partListOf(tempPath), '{"etag":"\\"ab');
+  const result = await download({ resumeFrom: 3 * PART });
+  t.ok((await readFile(tempPath)).equals(object));
+  t.equal(result.md5, md5(object));
+});
+
+t.test('the s3-download sink: parts share a budget of 2 x numThreads connections, small objects stay whole', async (t) => {
+  const dir = t.testdir({});
+  const targetDir = path.join(dir, 'backup');
+  const s3 = await startS3rver(t, dir);
+  const objects = new Map<string, Buffer>([
+    ['big-1', randomBytes(SIZE)], ['big-2', randomBytes(SIZE)], ['small-1', randomBytes(50_000)], ['small-2', randomBytes(70_000)],
+  ]);
+  for (const [id, body] of objects) await s3.put(`calls/${id}`, body);
+  const front = await startS3Front(t, s3.endpoint);
+  const numThreads = 2;
+  const config = configWith({ targetDir, numThreads, s3Bucket: 'recordings', s3Endpoint: front.endpoint, s3ForcePathStyle: true, s3KeyTemplate: 'calls/{mediaId}', s3PartSize: PART, s3PartThreshold: 4 * PART });
+  const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
+  const sink = await s3Download.create({}, context, componentEvents('s3-download'));
+  const out = await sink(_([newRecord(recordingWith('rec-1', ['big-1', 'small-1'])), newRecord(recordingWith('rec-2', ['big-2', 'small-2']))])).collect().toPromise(Promise);
+  await (await context.store()).close();
+  t.same(out.flatMap((r) => r.media.map((m) => m.status)), ['downloaded', 'downloaded', 'downloaded', 'downloaded']);
+  const folder = path.join(targetDir, 'Environment/2024/03/05/10');
+  for (const [id, body] of objects) t.ok((await readFile(path.join(folder, `${id}.bin`))).equals(body), `${id} byte-exact`);
+  t.same((await readdir(folder)).filter((n) => n.startsWith('.')), [], 'no temp file, no part list left');
+  const gets = (key: string) => front.requests.filter((r) => r.method === 'GET' && r.key === key);
+  t.equal(gets('calls/small-1').length, 1, 'a small object is one GET');
+  t.equal(gets('calls/big-1').length, PARTS, 'a big one comes in parts');
+  t.ok(front.maxGetsInFlight <= 2 * numThreads, `at most 2 x numThreads GETs at once (${front.maxGetsInFlight})`);
+  t.ok(front.maxGetsInFlight > numThreads, `the spare connections were used (${front.maxGetsInFlight} > ${numThreads})`);
+});
