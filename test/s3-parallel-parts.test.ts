@@ -19,7 +19,7 @@ import { configWith } from '../src/config/defaults.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger } from '../src/log.js';
 import { createS3Client } from '../src/s3/client.js';
 import { downloadObject } from '../src/s3/transfer.js';
 import { TransferSlots } from '../src/s3/transfer-slots.js';
@@ -53,8 +53,8 @@ async function setup(t: Test, rule: (object: Buffer) => Promise<ObjectRule> | Ob
   t.teardown(() => client.destroy());
   const tempPath = path.join(dir, '.big.bin.0123abcd.part');
   const spare = new TransferSlots(options.spare ?? 3);
-  const download = (extra: { resumeFrom?: number } = {}) =>
-    downloadObject({ client, bucket: s3.bucket, key: KEY, tempPath, delayMs: () => 0, parts: { size: PART, threshold: PART * 4, spare }, ...extra });
+  const download = (extra: { resumeFrom?: number; stallTimeoutMs?: number } = {}) =>
+    downloadObject({ client, bucket: s3.bucket, key: KEY, tempPath, delayMs: () => 0, ...(process.env.PARTS_DEBUG ? { log: createLogger({ level: 'debug', write: (l: string) => process.stderr.write(l + '\n') }) } : {}), parts: { size: PART, threshold: PART * 4, spare }, ...extra });
   return { s3, dir, object, front, tempPath, download };
 }
 
@@ -122,6 +122,16 @@ t.test('a cut part is retried alone, from the byte it reached', async (t) => {
   const midPart = starts.filter((s) => s % PART !== 0);
   t.equal(midPart.length, 1, 'one ranged GET continued a part mid-way');
   t.equal(midPart[0]! % PART, 1000, 'from the byte the cut part reached');
+  t.equal(objectGets(front).length, PARTS + 1, 'nothing else was fetched again');
+});
+
+t.test('a stalled part (s3StallTimeout) is aborted and retried alone', async (t) => {
+  // The whole-object GET (part 0) stops after 5000 bytes with its socket open.
+  const { object, front, tempPath, download } = await setup(t, () => ({ stallAfter: 5000, stallTimes: 1 }));
+  const result = await download({ stallTimeoutMs: 300 });
+  t.ok((await readFile(tempPath)).equals(object));
+  t.equal(result.md5, md5(object));
+  t.ok(ranged(front).some((r) => r.headers.range === `bytes=5000-${PART - 1}`), 'part 0 went on from byte 5000');
   t.equal(objectGets(front).length, PARTS + 1, 'nothing else was fetched again');
 });
 

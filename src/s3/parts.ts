@@ -133,6 +133,8 @@ export class PartedDownload {
   #listWrite: Promise<void> = Promise.resolve();
   #closed = false;
   #stop = new AbortController();
+  /** Runs so far: a spare connection granted after its run ended does nothing in a later one. */
+  #generation = 0;
 
   constructor(request: PartedRequest) {
     this.#r = request;
@@ -152,6 +154,7 @@ export class PartedDownload {
     const { spare, progress, total } = this.#r;
     this.#closed = false;
     this.#stop = new AbortController();
+    const generation = ++this.#generation;
     for (const part of this.#parts) part.claimed = false;
     // Listed before any byte lands beyond the frontier: a killed run's file is never taken for a prefix.
     await this.#saveList();
@@ -166,7 +169,7 @@ export class PartedDownload {
     const waiting = Math.min(spare.size, this.#unclaimed() - 1);
     for (let i = 0; i < waiting; i++) {
       void spare.run(async () => {
-        if (this.#closed || this.#unclaimed() === 0) return;
+        if (generation !== this.#generation || this.#closed || this.#unclaimed() === 0) return;
         const worker = this.#work();
         started.push(worker);
         await worker.catch(() => {});

@@ -173,6 +173,8 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, key: string, rule: ObjectRule | undefined, n: number, record: FrontRequest) => {
+    // The client left while beforeGet ran: nothing to forward.
+    if (res.destroyed || req.socket.destroyed) return;
     const isGet = req.method === 'GET' && key !== '';
     const status = (code: number) => (record.status = code);
     if (rule?.error && isGet && n <= (rule.error.times ?? Number.POSITIVE_INFINITY)) {
@@ -254,6 +256,11 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
       });
     });
     out.on('error', () => res.destroy());
+    // A client that leaves mid-body (a transfer restarted, parts stopped) ends the upstream
+    // request too, or s3rver would keep that connection busy and never close.
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
     req.pipe(out);
   };
 
