@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peak RSS of the s3-download sink fetching one 1 GiB object from a local
 # @20minutes/s3rver (bench/DOWNLOAD-RESULTS.md). Target: under 150 MB.
-# Usage: bench/download-1gib.sh [workdir]   (needs ~3 GiB free; apt-get install -y time)
+# Usage: [ROUNDS=3 VARIANTS="off default"] bench/download-1gib.sh [workdir]   (needs ~3 GiB free; apt-get install -y time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-$(mktemp -d)}"
@@ -23,6 +23,18 @@ until grep -q '^READY' "$work/serve.out" 2>/dev/null; do
 done
 port=$(awk '/^READY/ {print $2}' "$work/serve.out")
 
-/usr/bin/time -v "${ts[@]}" download "$port" "$work/backup" 2> "$work/time.txt"
-grep -E 'Maximum resident set size|Elapsed \(wall clock\)' "$work/time.txt"
-cmp "$work/object.bin" "$work/backup/Bench/2024/03/05/10/bench-1gib.bin" && echo "byte-identical: yes"
+# ROUNDS (default 1) x VARIANTS (default "default"), alternating: "off" = s3PartThreshold 0 (one
+# GET), "default" = the packaged s3PartSize/s3PartThreshold, a number = that s3PartSize in bytes.
+for round in $(seq "${ROUNDS:-1}"); do
+  for variant in ${VARIANTS:-default}; do
+    rm -rf "$work/backup"
+    case "$variant" in
+      off) vars=(PART_THRESHOLD=0) ;;
+      default) vars=() ;;
+      *) vars=(PART_SIZE="$variant") ;;
+    esac
+    env "${vars[@]}" /usr/bin/time -v "${ts[@]}" download "$port" "$work/backup" 2> "$work/time.txt"
+    echo "round $round, parts $variant: $(grep -E 'Maximum resident set size|Elapsed \(wall clock\)|User time|System time' "$work/time.txt" | sed 's/^\s*//' | tr '\n' ';')"
+    cmp "$work/object.bin" "$work/backup/Bench/2024/03/05/10/bench-1gib.bin" && echo "byte-identical: yes"
+  done
+done

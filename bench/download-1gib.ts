@@ -47,7 +47,12 @@ async function serve(dir: string) {
 }
 
 async function download(port: string, targetDir: string) {
-  const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: `http://127.0.0.1:${port}`, s3ForcePathStyle: true });
+  // PART_THRESHOLD / PART_SIZE (bytes): s3PartThreshold / s3PartSize, for A/B runs (0 = one GET).
+  const parts = {
+    ...(process.env.PART_THRESHOLD ? { s3PartThreshold: Number(process.env.PART_THRESHOLD) } : {}),
+    ...(process.env.PART_SIZE ? { s3PartSize: Number(process.env.PART_SIZE) } : {}),
+  };
+  const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: `http://127.0.0.1:${port}`, s3ForcePathStyle: true, ...parts });
   const context = createRunContext({ config, credentials: KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
   const started = process.hrtime.bigint();
   const sink = await createS3Download({}, context, componentEvents('s3-download'));

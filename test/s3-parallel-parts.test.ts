@@ -128,7 +128,10 @@ t.test('a cut part is retried alone, from the byte it reached', async (t) => {
 t.test('a stalled part (s3StallTimeout) is aborted and retried alone', async (t) => {
   // The whole-object GET (part 0) stops after 5000 bytes with its socket open.
   const { object, front, tempPath, download } = await setup(t, () => ({ stallAfter: 5000, stallTimes: 1 }));
+  const started = Date.now();
   const result = await download({ stallTimeoutMs: 300 });
+  // Without ending the stalled body itself the part waited for the socket's own 60 s timeout.
+  t.ok(Date.now() - started < 20_000, `resumed after s3StallTimeout, not the socket timeout (${Date.now() - started} ms)`);
   t.ok((await readFile(tempPath)).equals(object));
   t.equal(result.md5, md5(object));
   t.ok(ranged(front).some((r) => r.headers.range === `bytes=5000-${PART - 1}`), 'part 0 went on from byte 5000');

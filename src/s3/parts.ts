@@ -292,11 +292,16 @@ export class PartedDownload {
       part.received += length;
       this.#landed(chunks, offset, length);
     }, watch);
+    // The generator waits on the body: a stall or a stop must end the body itself, or the
+    // pipeline would wait for the socket's own timeout.
+    const onAbort = () => body.destroy(abort.reason instanceof Error ? abort.reason : undefined);
+    abort.addEventListener('abort', onAbort, { once: true });
     try {
       // The body is read by the generator, not piped: leaving a whole-object body once its
       // first part is in is no premature close, and every byte taken still reaches the file.
       await pipeline(firstBytes(body, part.end - part.start - part.received), sink, { signal: abort });
     } finally {
+      abort.removeEventListener('abort', onAbort);
       body.destroy();
       await sink.idle();
     }
