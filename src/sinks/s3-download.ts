@@ -17,6 +17,7 @@
 // full target folder: it stops the run (context.stopRun, exit 4) with one message
 // instead of failing each media file in turn.
 
+import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';
@@ -76,7 +77,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   checkKeyTemplate(config.s3KeyTemplate);
   // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
   // start-up that metadata-only, verify and decrypt runs do without.
-  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
   const location: S3Location = await resolveS3Location(context);
   let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
@@ -126,6 +127,38 @@ export async function createS3Download(options: Options, context: RunContext, se
     }
   };
 
+  /** A file already at its final path that the index does not know (the original tool's
+   * backup, a lost index) is adopted when it proves to be the object (src/s3/adopt.ts). */
+  const adopt = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string): Promise<boolean> => {
+    if (await store.getMedia(media.mediaId)) return false;
+    const file = store.resolve(relPath);
+    const found = await stat(file).then((s) => s.isFile(), () => false);
+    if (!found) return false;
+    const adoption = await adoptIfSame(bucketClient!.client, { bucket: location.bucket, key }, file, signal);
+    if (!adoption.adopted) {
+      log.info('a file at the final path was not adopted: downloading it again', { path: relPath, reason: adoption.reason });
+      return false;
+    }
+    await store.recordMedia({
+      recordingId: recordingId(record.recording) ?? '',
+      mediaId: media.mediaId,
+      path: relPath,
+      size: adoption.bytes,
+      md5: adoption.md5,
+      ...(adoption.etag !== undefined ? { etag: adoption.etag } : {}),
+      verifiedBy: adoption.verifiedBy,
+      ...(adoption.checksum !== undefined ? { checksum: adoption.checksum } : {}),
+      completedAt: Date.now(),
+    });
+    media.status = 'adopted';
+    media.path = relPath;
+    media.bytes = adoption.bytes;
+    media.verifiedBy = adoption.verifiedBy;
+    context.progress({ files: 1 });
+    log.debug('media file adopted', { path: relPath, verifiedBy: adoption.verifiedBy });
+    return true;
+  };
+
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
     // GWS gives each media file's size (maybe the plaintext's: close enough to order by):
     // the largest waiting transfer starts first (SPEC §8).
@@ -133,6 +166,7 @@ export async function createS3Download(options: Options, context: RunContext, se
     await slots.run(async () => {
       // Queued work started after Ctrl-C is not started at all.
       if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
+      if (await adopt(store, record, media, relPath, key)) return;
       // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
