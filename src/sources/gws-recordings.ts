@@ -57,7 +57,7 @@ export default defineComponent<Options>({
       slices: window.slices.length,
     });
     // undici and stream-json load only for pipelines that query GWS.
-    const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('./gws/client.js'), import('./gws/source.js')]);
+    const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('../gws/client.js'), import('./gws/source.js')]);
     const client = createGwsClient(context);
     const query = { recordingsUri: config.gwsRecordingsUri, pageSize: options.pageSize ?? config.gwsPageSize, slices: window.slices, log: context.log };
     return () => recordingStream(context, client, query);

@@ -4,9 +4,9 @@
 
 import { fromAsyncIterable, readAhead } from '../../pipeline/streams.js';
 import { newRecord, type PipelineRecord, type RecordStream, type RunContext } from '../../pipeline/types.js';
-import type { GwsClient } from './client.js';
+import type { GwsClient } from '../../gws/client.js';
 import { parseGwsTime } from '../../recording.js';
-import { recordingsInWindow, type RecordingsQuery } from './paging.js';
+import { recordingsInWindow, type RecordingsQuery } from '../../gws/paging.js';
 
 /** How far through the window a recording's stopTime is (slices are queried oldest
  * first, sorted by stopTime): the progress line's ETA comes from it. */

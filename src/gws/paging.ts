@@ -16,12 +16,12 @@
 // of the pipeline, src/sources/gws/source.ts, so GWS and the writes overlap.)
 
 import { createHash } from 'node:crypto';
-import { RcbsError } from '../../errors.js';
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
-import type { TimeSlice } from '../../config/window.js';
-import type { Recording } from '../../pipeline/types.js';
-import { recordingId } from '../../recording.js';
+import { RcbsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { TimeSlice } from '../config/window.js';
+import type { Recording } from '../pipeline/types.js';
+import { recordingId } from '../recording.js';
 import { displayUrl, type GwsClient } from './client.js';
 import { readRecordingsPage, type PageSummary } from './page.js';
 

@@ -8,12 +8,12 @@
 // names the URL without credentials and says what to check.
 
 import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
-import { RcbsError } from '../../errors.js';
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
-import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../../retry.js';
+import { RcbsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../retry.js';
 import { CookieJar } from './cookies.js';
-import type { RunContext } from '../../pipeline/types.js';
+import type { RunContext } from '../pipeline/types.js';
 
 export interface GwsClientOptions {
   /** gwsUriPrefix, e.g. https://example.com/api/v2 */
