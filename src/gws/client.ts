@@ -16,7 +16,7 @@ import { CookieJar } from './cookies.js';
 import type { RunContext } from '../pipeline/types.js';
 
 export interface GwsClientOptions {
-  /** gwsUriPrefix, e.g. https://example.com/api/v2 */
+  /** gwsUriPrefix, e.g. https://example.com/api/v2, as the config validated it (SPEC §3). */
   uriPrefix: string;
   username?: string;
   password?: string;
@@ -64,7 +64,7 @@ export class GwsClient {
   readonly #log: Logger;
 
   constructor(options: GwsClientOptions) {
-    this.uriPrefix = checkedPrefix(options.uriPrefix);
+    this.uriPrefix = options.uriPrefix;
     this.#username = options.username;
     if (options.username !== undefined || options.password !== undefined) {
       const pair = `${options.username ?? ''}:${options.password ?? ''}`;
@@ -211,14 +211,11 @@ export class GwsClient {
   }
 }
 
-/** A client configured from the run: config, credentials, logger and abort signal. */
+/** A client configured from the run: config, credentials, logger and abort signal. The
+ * config was validated once at load (a URL) and the component's requiresConfig made sure
+ * gwsUriPrefix is set: nothing here checks it again. */
 export function createGwsClient(context: RunContext, overrides: Partial<GwsClientOptions> = {}): GwsClient {
   const { config, credentials } = context;
-  if (!config.gwsUriPrefix) {
-    throw new RcbsError('RCBS_CONFIG_INVALID', 'gwsUriPrefix is not set: give the GWS URL Genesys provided (e.g. https://example.com/api/v2) in config.properties.', {
-      key: 'gwsUriPrefix',
-    });
-  }
   return new GwsClient({
     uriPrefix: config.gwsUriPrefix,
     username: credentials.gwsUsername,
@@ -267,19 +264,6 @@ function authError(shown: string, why: string, username: string | undefined): Rc
     `GWS refused the credentials for GET ${shown} (${why}). Check ${who} and GWS_PASSWORD: the tenant administrator account, as username@customer_tenant.com.`,
     { url: shown },
   );
-}
-
-function checkedPrefix(prefix: string): string {
-  let url: URL;
-  try {
-    url = new URL(prefix);
-  } catch {
-    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsUriPrefix "${prefix}" is not a URL: expected e.g. https://example.com/api/v2.`, { key: 'gwsUriPrefix', value: prefix });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsUriPrefix "${displayUrl(url)}" must start with https:// or http://.`, { key: 'gwsUriPrefix' });
-  }
-  return prefix;
 }
 
 /** gwsProxyHost may come with or without a scheme (the guide shows `http://10.0.1.31`). */

@@ -5,7 +5,6 @@
 // In --dry-run it still queries: the plan needs the list.
 
 import { computeWindow } from '../config/window.js';
-import { RcbsError } from '../errors.js';
 import { defineComponent, type RunContext } from '../pipeline/types.js';
 
 interface Options {
@@ -39,14 +38,8 @@ export default defineComponent<Options>({
     additionalProperties: false,
   },
   async create(options, context) {
+    // gwsUriPrefix is set and a URL: requiresConfig and the config validation saw to it.
     const { config } = context;
-    if (!config.gwsUriPrefix) {
-      throw new RcbsError(
-        'RCBS_CONFIG_INVALID',
-        'gwsUriPrefix is not set: give the Interaction Recording Web Services URL Genesys provided (e.g. https://example.com/api/v2) in config.properties.',
-        { key: 'gwsUriPrefix' },
-      );
-    }
     const last = await lastRecordingEndTime(context);
     const window = computeWindow(config, context.now, last);
     context.window = window;
