@@ -264,13 +264,6 @@ export function unknownKeyHint(name: string): string {
   return `the nearest known key is ${nearest.name}`;
 }
 
-/** The HTTP CONNECT proxy URL for a *ProxyHost/*ProxyPort pair (the host may carry http://). */
-export function proxyUrl(host: string | undefined, port: number | undefined): string | undefined {
-  if (!host || !port) return undefined;
-  const base = /^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `http://${host}`;
-  return `${base.replace(/\/+$/, '')}:${port}`;
-}
-
 /** JSON Schema of a pipeline file's `config` object, generated from the table. */
 export function configJsonSchema(): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
