@@ -11,7 +11,8 @@ import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
 import { RcbsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../retry.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DEFAULT_RETRY, isRetryableError, retryDelay, type RetryPolicy } from '../retry.js';
 import { CookieJar } from './cookies.js';
 import type { RunContext } from '../pipeline/types.js';
 
@@ -106,7 +107,9 @@ export class GwsClient {
         if (!this.#isRetryable(err) || attempt >= this.#retry.attempts) throw this.#finalError(err, phase, shown, attempt);
         const waitMs = this.#delay(attempt, retryAfter);
         this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs: Math.round(waitMs), reason: describe(err) });
-        if (!(await sleep(waitMs, this.#signal))) throw this.#abortedError(shown)!;
+        await delay(waitMs, undefined, { signal: this.#signal }).catch(() => {
+          throw this.#abortedError(shown)!;
+        });
       }
     }
   }

@@ -11,11 +11,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry.js';
+import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from '../retry.js';
 import { classifyS3Failure, objectUrl, type ObjectRef } from './failure.js';
 import { chunksWritten } from './socket-garbage.js';
 
@@ -360,7 +361,9 @@ export async function downloadObject(request: TransferRequest): Promise<Transfer
         }
         const wait = delayMs(failures, failure.kind === 'retry' ? failure.retryAfter : undefined);
         log.debug('S3 download attempt failed; retrying', { object: objectUrl(ref), reason: failure.error.message, written: progress.written, waitMs: Math.round(wait) });
-        if (!(await sleep(wait, signal))) throw aborted(ref);
+        await delay(wait, undefined, { signal }).catch(() => {
+          throw aborted(ref);
+        });
       }
     }
     // s3-download commits with { synced: true } on the strength of this fsync.
