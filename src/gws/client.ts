@@ -2,13 +2,14 @@
 // One dispatcher per client: a keep-alive Agent, or a ProxyAgent when gwsProxyHost is
 // set, tunnelling every request with CONNECT (SPEC §3: "HTTP CONNECT proxies"), for
 // http and https GWS alike. Basic auth and a cookie jar on every call. Failures the
-// retry policy names (429/5xx, resets, timeouts, statusCode 4) are retried with
-// backoff; a page body that breaks off midway is read again from the start, which is
-// safe because the pager dedupes by id. Every error is an RcbsError whose message
-// names the URL without credentials and says what to check.
+// retry policy names (429/5xx, resets, timeouts) and the body statusCodes that
+// GWS_STATUS_CODES marks (4) are retried with backoff; a page body that breaks off
+// midway is read again from the start, which is safe because the pager dedupes by id.
+// Every error is an RcbsError whose message names the URL without credentials and says
+// what to check.
 
 import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
-import { RcbsError } from '../errors.js';
+import { RcbsError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -179,7 +180,8 @@ export class GwsClient {
 
   #isRetryable(err: unknown): boolean {
     if (err instanceof RetryableStatus) return true;
-    if (err instanceof RcbsError) return err.code === 'RCBS_GWS_STATUS' && err.details.statusCode === 4;
+    // A body statusCode: GWS_STATUS_CODES says (only 4, internal error, today).
+    if (err instanceof RcbsError) return err.details.statusCode !== undefined && gwsStatusRule(err.details.statusCode).retry;
     return isRetryableError(this.#retry, err);
   }
 
@@ -231,22 +233,48 @@ export function createGwsClient(context: RunContext, overrides: Partial<GwsClien
   });
 }
 
-/** Maps a body's statusCode (SPEC §4) to an error; 0 or absent passes. */
+/** What rcbs does with one body statusCode: the error it becomes, whether another try may help. */
+export interface GwsStatusRule {
+  /** SPEC §4's name for the code, shown in the message. */
+  meaning: string;
+  error: Extract<ErrorCode, 'RCBS_GWS_AUTH' | 'RCBS_GWS_FORBIDDEN' | 'RCBS_GWS_STATUS'>;
+  retry: boolean;
+  /** What the operator can do, after the message. */
+  advice?: string;
+}
+
+const FORBIDDEN_ADVICE = 'The account in GWS_USERNAME lacks permission for recordings: ask the tenant administrator to grant it.';
+
+/**
+ * SPEC §4's body statusCodes as data (STYLE.md: policy is data). 0 is OK; a code not
+ * listed is RCBS_GWS_STATUS and not retried (OTHER_STATUS). Only 4, a server-side
+ * failure, is worth another try; the others say something a retry will not change.
+ */
+export const GWS_STATUS_CODES: ReadonlyMap<number, GwsStatusRule> = new Map<number, GwsStatusRule>([
+  [20, { meaning: 'not authenticated', error: 'RCBS_GWS_AUTH', retry: false }],
+  [3, { meaning: 'forbidden', error: 'RCBS_GWS_FORBIDDEN', retry: false, advice: FORBIDDEN_ADVICE }],
+  [5, { meaning: 'no permission', error: 'RCBS_GWS_FORBIDDEN', retry: false, advice: FORBIDDEN_ADVICE }],
+  [6, { meaning: 'not found', error: 'RCBS_GWS_STATUS', retry: false, advice: 'Check gwsUriPrefix, gwsRecordingsUri and gwsSettingsUri.' }],
+  [4, { meaning: 'internal error', error: 'RCBS_GWS_STATUS', retry: true, advice: 'GWS failed on its side on every attempt; try again later.' }],
+  [10, { meaning: 'validation error', error: 'RCBS_GWS_STATUS', retry: false }],
+]);
+const OTHER_STATUS: GwsStatusRule = { meaning: 'not a code SPEC §4 lists', error: 'RCBS_GWS_STATUS', retry: false };
+
+/** The rule for a statusCode as the body gave it (a number, or digits in a string). */
+export function gwsStatusRule(statusCode: unknown): GwsStatusRule {
+  return (typeof statusCode === 'number' && GWS_STATUS_CODES.get(statusCode)) || OTHER_STATUS;
+}
+
+/** Maps a body's statusCode (SPEC §4) to an error by GWS_STATUS_CODES; 0 or absent passes. */
 export function checkStatusCode(statusCode: unknown, statusMessage: unknown, shown: string, username?: string): void {
   if (statusCode === undefined || statusCode === null) return;
   const code = typeof statusCode === 'string' && /^-?\d+$/.test(statusCode.trim()) ? Number(statusCode) : statusCode;
   if (code === 0) return;
   const message = typeof statusMessage === 'string' && statusMessage.length > 0 ? statusMessage : undefined;
-  const suffix = message ? ` ("${message}")` : '';
-  if (code === 20) throw authError(shown, `statusCode 20, not authenticated${suffix}`, username);
-  if (code === 3 || code === 5) {
-    throw new RcbsError(
-      'RCBS_GWS_FORBIDDEN',
-      `GWS refused GET ${shown} with statusCode ${code}${suffix}: the account in GWS_USERNAME lacks permission for recordings. Ask the tenant administrator to grant it.`,
-      { url: shown, statusCode: code, statusMessage: message },
-    );
-  }
-  throw new RcbsError('RCBS_GWS_STATUS', `GWS answered GET ${shown} with statusCode ${String(code)}${suffix}.`, {
+  const rule = gwsStatusRule(code);
+  const what = `statusCode ${String(code)}, ${rule.meaning}${message ? ` ("${message}")` : ''}`;
+  if (rule.error === 'RCBS_GWS_AUTH') throw authError(shown, what, username);
+  throw new RcbsError(rule.error, `GWS answered GET ${shown} with ${what}.${rule.advice ? ` ${rule.advice}` : ''}`, {
     url: shown,
     statusCode: code,
     statusMessage: message,
