@@ -98,7 +98,8 @@ t.test('GWS faults during a real backup', async (t) => {
   };
 
   // Every transient fault in one run, in request order: slice 1 meets 429 then 500,
-  // slice 2 a 503 and a reset, slice 3 a cut body and statusCode 4 (paging is sequential).
+  // slice 2 a 503 and a reset, slice 3 a cut body and statusCode 4 (counted over the requests
+  // of all slices, which gwsConcurrency runs at once: which slice meets which fault may vary).
   const transient: Record<number, [Fault, RegExp]> = {
     0: ['429', /reason="HTTP 429"/],
     1: ['500', /reason="HTTP 500"/],

@@ -27,7 +27,7 @@ export interface GwsClientOptions {
   proxyPort?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
-  /** Sockets kept open to GWS; paging is sequential, so a few are plenty. */
+  /** Sockets kept open to GWS: at least one per slice queried at once (gwsConcurrency). */
   connections?: number;
   retry?: RetryPolicy;
   /** Delay before retry number `attempt` (1 = first retry); tests pass a fast one. */
@@ -92,24 +92,32 @@ export class GwsClient {
     return url;
   }
 
-  /** GETs `url` and hands the body to `read`, retrying per the policy. */
-  async *stream<T, R>(url: URL, read: BodyReader<T, R>): AsyncGenerator<T, R, undefined> {
+  /** The run's abort signal, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.#signal;
+  }
+
+  /**
+   * GETs `url` and hands the body to `read`, retrying per the policy. `signal` (default:
+   * the client's) ends the request and any retry wait; the paging passes one that also
+   * fires when another slice of the window failed.
+   */
+  async *stream<T, R>(url: URL, read: BodyReader<T, R>, signal: AbortSignal | undefined = this.#signal): AsyncGenerator<T, R, undefined> {
     const shown = displayUrl(url);
     for (let attempt = 1; ; attempt++) {
       let phase: 'connect' | 'body' = 'connect';
       try {
-        const body = await this.#open(url, shown);
+        const body = await this.#open(url, shown, signal);
         phase = 'body';
         return yield* read(body, shown);
       } catch (err) {
-        const aborted = this.#abortedError(shown);
-        if (aborted) throw aborted;
+        if (signal?.aborted) throw abortedError(shown);
         const retryAfter = err instanceof RetryableStatus ? err.retryAfter : undefined;
         if (!this.#isRetryable(err) || attempt >= this.#retry.attempts) throw this.#finalError(err, phase, shown, attempt);
         const waitMs = this.#delay(attempt, retryAfter);
         this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs: Math.round(waitMs), reason: describe(err) });
-        await delay(waitMs, undefined, { signal: this.#signal }).catch(() => {
-          throw this.#abortedError(shown)!;
+        await delay(waitMs, undefined, { signal }).catch(() => {
+          throw abortedError(shown);
         });
       }
     }
@@ -141,7 +149,7 @@ export class GwsClient {
     await this.#dispatcher.close();
   }
 
-  async #open(url: URL, shown: string): Promise<AsyncIterable<Uint8Array>> {
+  async #open(url: URL, shown: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
     const cookie = this.#jar.header(url);
@@ -153,7 +161,7 @@ export class GwsClient {
       headers,
       headersTimeout: this.#headersTimeout,
       bodyTimeout: this.#bodyTimeout,
-      signal: this.#signal,
+      signal,
     });
     this.#jar.store(url, response.headers['set-cookie']);
     const status = response.statusCode;
@@ -210,10 +218,6 @@ export class GwsClient {
     );
   }
 
-  #abortedError(shown: string): RcbsError | undefined {
-    if (!this.#signal?.aborted) return undefined;
-    return new RcbsError('RCBS_ABORTED', `interrupted while querying GWS (${shown})`, { url: shown });
-  }
 }
 
 /** A client configured from the run: config, credentials, logger and abort signal. The
@@ -227,6 +231,7 @@ export function createGwsClient(context: RunContext, overrides: Partial<GwsClien
     password: credentials.gwsPassword,
     proxyHost: config.gwsProxyHost,
     proxyPort: config.gwsProxyPort,
+    connections: Math.max(4, config.gwsConcurrency),
     signal: context.signal,
     log: context.log,
     ...overrides,
@@ -286,6 +291,10 @@ export function badBody(shown: string, what: string, sample?: string): RcbsError
   return new RcbsError('RCBS_GWS_BAD_BODY', `the answer of GWS to GET ${shown} ${what}.${start} Check gwsUriPrefix points at Interaction Recording Web Services.`, {
     url: shown,
   });
+}
+
+function abortedError(shown: string): RcbsError {
+  return new RcbsError('RCBS_ABORTED', `interrupted while querying GWS (${shown})`, { url: shown });
 }
 
 function authError(shown: string, why: string, username: string | undefined): RcbsError {

@@ -1,5 +1,6 @@
-// Walks GET /recordings over a window's time slices, oldest first (SPEC §3, §4),
-// tolerant of the ways real servers page:
+// Walks GET /recordings over a window's time slices (SPEC §3, §4, §8), started oldest
+// first, `concurrency` slices at a time (gwsConcurrency), tolerant of the ways real
+// servers page:
 // - `links.next` (relative or absolute) is followed when given; otherwise pages go by
 //   offset while they come back full;
 // - ids are deduped across pages and slices;
@@ -7,13 +8,17 @@
 //   full one repeats ids: the slice is then split in halves, recursively, until each
 //   part fits in pages that are not full. A 1 ms slice that still overflows is an
 //   error: nothing smaller can be asked for, and skipping would lose recordings.
-// Dedupe memory: ids of the current slice plus the previous one. Slices are disjoint
-// ([start, end)), so an id can only come back from a neighbour (a stopTime on the
-// boundary, a recording that changed between two queries); a Set over a whole
-// years-long backfill would grow without bound.
-// Pulled lazily: the next page is requested only when the consumer has taken every
-// recording of the current one. (The gws-recordings source consumes it one page ahead
-// of the pipeline, src/sources/gws/source.ts, so GWS and the writes overlap.)
+// Dedupe memory: ids per slice, an id checked against its own slice and both neighbours.
+// Slices are disjoint ([start, end)), so an id can only come back from a neighbour (a
+// stopTime on the boundary, a recording that changed between two queries); a slice's
+// ids are dropped once both neighbours are done, so at most about 2 × concurrency sets
+// live, where a Set over a whole years-long backfill would grow without bound.
+// Pulled lazily: with `ahead` 0 the next page is requested only when the consumer has
+// taken every recording of the current one; the gws-recordings source asks for one page
+// ahead per slice (src/sources/gws/source.ts), so GWS and the writes overlap. With
+// several slices at once their recordings interleave; the window ends, and the run may
+// advance last_recording_endtime.txt, only when every slice is done. A failing slice
+// cancels the others' requests (a window-wide AbortSignal) and fails the window.
 
 import { createHash } from 'node:crypto';
 import { RcbsError } from '../errors.js';
@@ -24,6 +29,7 @@ import type { Recording } from '../pipeline/types.js';
 import { recordingId } from '../recording.js';
 import { displayUrl, type GwsClient } from './client.js';
 import { readRecordingsPage, type PageSummary } from './page.js';
+import { mergeConcurrently, readAhead } from '../pipeline/streams.js';
 
 export interface RecordingsQuery {
   /** gwsRecordingsUri, e.g. /recordings */
@@ -32,6 +38,10 @@ export interface RecordingsQuery {
   pageSize: number;
   /** Slices of the window, oldest first. */
   slices: readonly TimeSlice[];
+  /** Slices queried at once (gwsConcurrency); default 1, one after another. */
+  concurrency?: number;
+  /** Recordings read ahead of the consumer per slice (a page: pageSize); default 0. */
+  ahead?: number;
   log?: Logger;
 }
 
@@ -40,50 +50,98 @@ function ownString(value: string): string {
   return Buffer.from(value, 'utf8').toString('utf8');
 }
 
-/** Ids of the current slice and the one before it. */
-export class RecentIds {
-  #previous = new Set<string>();
-  #current = new Set<string>();
+/** The ids one top-level slice has passed on, checked together with its neighbours'. */
+export interface SliceSeen {
+  has(id: string): boolean;
+  add(id: string): void;
+  /** The slice is done: its ids go once both neighbours are done too. */
+  done(): void;
+}
 
-  has(id: string): boolean {
-    return this.#current.has(id) || this.#previous.has(id);
+/** Ids passed on, per top-level slice; a slice sees its own and its neighbours'. */
+export class SliceIds {
+  readonly #ids = new Map<number, Set<string>>();
+  readonly #done = new Set<number>();
+  readonly #count: number;
+
+  constructor(sliceCount: number) {
+    this.#count = sliceCount;
   }
 
-  add(id: string): void {
-    this.#current.add(id);
+  slice(index: number): SliceSeen {
+    const own = new Set<string>();
+    this.#ids.set(index, own);
+    return {
+      has: (id) => own.has(id) || !!this.#ids.get(index - 1)?.has(id) || !!this.#ids.get(index + 1)?.has(id),
+      add: (id) => void own.add(id),
+      done: () => {
+        this.#done.add(index);
+        for (const i of [index - 1, index, index + 1]) if (this.#finished(i - 1) && this.#finished(i) && this.#finished(i + 1)) this.#ids.delete(i);
+      },
+    };
   }
 
-  /** A new top-level slice starts: ids two slices back are forgotten. */
-  nextSlice(): void {
-    this.#previous = this.#current;
-    this.#current = new Set();
+  #finished(index: number): boolean {
+    return index < 0 || index >= this.#count || this.#done.has(index);
   }
 
+  /** Ids held, over every slice still remembered. */
   get size(): number {
-    return this.#previous.size + this.#current.size;
+    let size = 0;
+    for (const ids of this.#ids.values()) size += ids.size;
+    return size;
   }
 }
 
-/** Every recording of the window once (ids deduped), oldest slice first. */
+/**
+ * Every recording of the window once (ids deduped). Slices start oldest first,
+ * `query.concurrency` at a time; with more than one their recordings interleave.
+ */
 export async function* recordingsInWindow(client: GwsClient, query: RecordingsQuery): AsyncGenerator<Recording, void, undefined> {
   if (!Number.isInteger(query.pageSize) || query.pageSize < 1) {
     throw new RcbsError('RCBS_CONFIG_INVALID', `gwsPageSize must be a whole number of at least 1, got ${query.pageSize}.`, { key: 'gwsPageSize', value: query.pageSize });
   }
-  const seen = new RecentIds();
+  const seen = new SliceIds(query.slices.length);
   const log = query.log ?? silentLogger;
-  for (const slice of query.slices) {
-    seen.nextSlice();
-    yield* recordingsInSlice(client, query, slice, seen, log);
+  const concurrency = query.concurrency ?? 1;
+  const ahead = query.ahead ?? 0;
+  // Ends every slice's request or retry wait at once when one slice fails or the consumer stops.
+  const stop = new AbortController();
+  const signal = client.signal ? AbortSignal.any([client.signal, stop.signal]) : stop.signal;
+  const slices = query.slices.map((slice, index) =>
+    async function* (): AsyncGenerator<Recording, void, undefined> {
+      const walk: SliceWalk = { client, query, seen: seen.slice(index), signal, log };
+      yield* recordingsInSlice(walk, slice);
+      walk.seen.done();
+    },
+  );
+  try {
+    if (concurrency <= 1) {
+      // One after another, as the guide's tool: read ahead across slice boundaries too.
+      const inOrder = (async function* () {
+        for (const slice of slices) yield* slice();
+      })();
+      yield* ahead > 0 ? readAhead(inOrder, ahead) : inOrder;
+    } else {
+      yield* mergeConcurrently(slices, { concurrency, ahead, cancel: () => stop.abort() });
+    }
+  } finally {
+    stop.abort();
   }
 }
 
-async function* recordingsInSlice(
-  client: GwsClient,
-  query: RecordingsQuery,
-  slice: TimeSlice,
-  seen: RecentIds,
-  log: Logger,
-): AsyncGenerator<Recording, void, undefined> {
+/** What the pages of one top-level slice (and its halves, when split) are read with. */
+interface SliceWalk {
+  client: GwsClient;
+  query: RecordingsQuery;
+  seen: SliceSeen;
+  /** Ends the requests when the run aborts, another slice fails or the consumer stops. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, void, undefined> {
+  const { client, query, seen, signal, log } = walk;
   // Ids from the finished pages of this query: a later page repeating one means the
   // server is not paging (it ignores offset, or loops on links.next).
   const earlierPages = new Set<string>();
@@ -92,7 +150,7 @@ async function* recordingsInSlice(
   for (let pageNumber = 1; ; pageNumber++) {
     const thisPage = new Set<string>();
     let repeats = false;
-    const page = client.stream(url, readRecordingsPage);
+    const page = client.stream(url, readRecordingsPage, signal);
     let summary!: PageSummary;
     try {
       for (;;) {
@@ -124,7 +182,7 @@ async function* recordingsInSlice(
       log.warn('GWS page has items that are not recordings (not JSON objects); they are skipped', { url: displayUrl(url), items: summary.malformed });
     }
     if (repeats) {
-      yield* splitOverflowingSlice(client, query, slice, seen, log, pageNumber);
+      yield* splitOverflowingSlice(walk, slice, pageNumber);
       return;
     }
     for (const id of thisPage) earlierPages.add(id);
@@ -139,14 +197,8 @@ async function* recordingsInSlice(
   }
 }
 
-async function* splitOverflowingSlice(
-  client: GwsClient,
-  query: RecordingsQuery,
-  slice: TimeSlice,
-  seen: RecentIds,
-  log: Logger,
-  pageNumber: number,
-): AsyncGenerator<Recording, void, undefined> {
+async function* splitOverflowingSlice(walk: SliceWalk, slice: TimeSlice, pageNumber: number): AsyncGenerator<Recording, void, undefined> {
+  const { query, log } = walk;
   const span = slice.end - slice.start;
   if (span <= 1) {
     throw new RcbsError(
@@ -162,8 +214,8 @@ async function* splitOverflowingSlice(
     endTime: new Date(slice.end).toISOString(),
     page: pageNumber,
   });
-  yield* recordingsInSlice(client, query, { start: slice.start, end: middle }, seen, log);
-  yield* recordingsInSlice(client, query, { start: middle, end: slice.end }, seen, log);
+  yield* recordingsInSlice(walk, { start: slice.start, end: middle });
+  yield* recordingsInSlice(walk, { start: middle, end: slice.end });
 }
 
 /** links.next may be absolute or relative to the request that returned it. */

@@ -1,7 +1,8 @@
 // Source `gws-recordings`: the recordings GWS lists for the run's time window
 // (SPEC §3, §4). The window comes from the config and last_recording_endtime.txt;
 // it is published on the context so the runner can advance that file when every
-// item of the window is done. Pages are fetched only as the pipeline pulls.
+// item of the window is done. Pages are fetched only as the pipeline pulls, one page
+// ahead per slice, gwsConcurrency slices at once (SPEC §8).
 // In --dry-run it still queries: the plan needs the list.
 
 import { computeWindow } from '../config/window.js';
@@ -29,7 +30,7 @@ export default defineComponent<Options>({
   kind: 'source',
   name: 'gws-recordings',
   requiresConfig: ['gwsUriPrefix'],
-  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one.',
+  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one; gwsConcurrency time slices are queried at once.',
   options: {
     type: 'object',
     properties: {
@@ -52,7 +53,13 @@ export default defineComponent<Options>({
     // undici and stream-json load only for pipelines that query GWS.
     const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('../gws/client.js'), import('./gws/source.js')]);
     const client = createGwsClient(context);
-    const query = { recordingsUri: config.gwsRecordingsUri, pageSize: options.pageSize ?? config.gwsPageSize, slices: window.slices, log: context.log };
+    const query = {
+      recordingsUri: config.gwsRecordingsUri,
+      pageSize: options.pageSize ?? config.gwsPageSize,
+      slices: window.slices,
+      concurrency: config.gwsConcurrency,
+      log: context.log,
+    };
     return () => recordingStream(context, client, query);
   },
 });
