@@ -1,6 +1,7 @@
 // Every error a user can meet is an RcbsError with a stable code. The CLI maps
-// `exitCode` to the process exit status (SPEC §2: 2 usage/config, 3 lock held,
-// 1 a run that finished with failures or a component that failed the run).
+// `exitCode` to the process exit status (SPEC §2: 2 usage/config/credentials,
+// 3 lock held, 4 the run could not start or go on for a reason that is not one
+// item's, 1 a run that finished with failures or a component that failed the run).
 // Add new codes and exit statuses here, never inline elsewhere: the README's error and
 // exit-code tables are generated from ERROR_CODES, EXIT_BY_CODE and EXIT_CODES
 // (`npm run docs`; test/docs-up-to-date.test.ts fails when the README is stale).
@@ -27,6 +28,7 @@ export const ERROR_CODES = {
   RCBS_UNSAFE_NAME: 'a name from the data cannot be made safe for the file system: the record is quarantined',
   RCBS_RECORD_INVALID: 'a record does not match schemas/recording.schema.json: the record is quarantined',
   RCBS_STORE_IO: 'reading or writing the target folder failed',
+  RCBS_TARGET_UNAVAILABLE: 'the target folder cannot be created, is not writable or is full: the run cannot start or go on',
   RCBS_DECRYPT_NO_RECIPIENT: 'none of the given keys is a recipient of the CMS file (the message lists the recipients present): the usual "wrong key"',
   RCBS_DECRYPT_WRONG_KEY: 'a key unwrapped a content key but the content failed the padding check (a key that does not belong to its certificate, or a damaged file)',
   RCBS_DECRYPT_MALFORMED: 'the input is not valid CMS EnvelopedData (truncated or garbage); no output file is left on any decrypt error',
@@ -50,16 +52,19 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RCBS_S3_CREDENTIALS: 2,
   RCBS_KEY_INVALID: 2,
   RCBS_LOCK_HELD: 3,
+  RCBS_GWS_UNREACHABLE: 4,
+  RCBS_TARGET_UNAVAILABLE: 4,
   RCBS_ABORTED: 130,
 };
 
 /** Every exit status rcbs uses, as the README lists them (SPEC §2). */
 export const EXIT_CODES: Readonly<Record<number, string>> = {
   0: 'all done',
-  1: 'finished but some items failed (listed at the end), or a component failed the run',
-  2: 'usage, config or credentials error',
+  1: 'finished but some items failed (listed at the end; see `.rcbs/failed.ndjson`), or a component failed the run',
+  2: 'usage, config or credentials error (also credentials GWS or S3 reject in the middle of a run)',
   3: "another instance holds the target folder's lock",
-  130: 'interrupted (Ctrl-C / SIGTERM: transfers in flight are finished or cleaned up first)',
+  4: "the run could not start or could not go on for a reason that is not one item's (GWS or S3 unreachable after retries, a targetDir that cannot be created, is read-only or is full): one message, no cascade of per-file errors",
+  130: 'interrupted (Ctrl-C / SIGTERM: transfers in flight are finished or cleaned up first, and work not done is counted as "not done", not as failed)',
 };
 
 /** The exit status an error with `code` ends the process with. */

@@ -180,7 +180,6 @@ t.test('backpressure per slice: a slow consumer sees at most one page requested 
   t.equal(worstAhead, 1, 'each slice one page ahead of the consumer at most');
   t.ok(overlapped > 0, `${overlapped} pages were requested while the consumer was still on the page before`);
   t.equal(gws.state.requests.length, 4 * (pagesPerSlice + 1), 'one request per page, nothing fetched twice');
-  t.equal(context.totals.recordings, total);
 });
 
 t.test('a failing slice fails the window at once and cancels the requests of the others', async (t) => {

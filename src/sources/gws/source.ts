@@ -66,7 +66,6 @@ export function recordingStream(context: RunContext, client: GwsClient, query: R
       // One page read ahead per slice: the next page is on its way while this one is
       // written; query.concurrency slices (gwsConcurrency) are on their way at once.
       for await (const recording of recordingsInWindow(client, { ...query, ahead: query.pageSize })) {
-        context.totals.recordings++;
         context.progress({ recordings: 1, fraction: progress.fraction(recording.stopTime) });
         yield newRecord(recording);
       }
