@@ -12,6 +12,7 @@ import fg from 'fast-glob';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { RcbsError } from '../errors.js';
 import type { RcbsConfig } from '../config/types.js';
+import { deepFreeze } from '../config/freeze.js';
 import { findComponent } from './registry.js';
 import type { ComponentDef, ComponentKind } from './types.js';
 
@@ -150,14 +151,6 @@ export function interpolate(value: unknown, config: Readonly<RcbsConfig>, env: N
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, config, env, `${at}/${i}`, problems));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, config, env, `${at}/${k}`, problems)]));
-  }
-  return value;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
 }

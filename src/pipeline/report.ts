@@ -19,7 +19,8 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-export function formatDuration(ms: number): string {
+/** A run's elapsed time or ETA for people: "850 ms", "12.4 s", "1 min 3 s", "2 h 5 min". */
+export function formatElapsed(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)} s`;
@@ -49,7 +50,7 @@ export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean; c
   const render = () => {
     const elapsed = Math.max(1, now() - started);
     const rate = (totals.bytes / elapsed) * 1000;
-    const eta = totals.fraction > 0.01 && totals.fraction < 1 ? formatDuration(Math.round((elapsed * (1 - totals.fraction)) / totals.fraction)) : '-';
+    const eta = totals.fraction > 0.01 && totals.fraction < 1 ? formatElapsed(Math.round((elapsed * (1 - totals.fraction)) / totals.fraction)) : '-';
     const line = `recordings ${totals.recordings}  files ${totals.files}  ${formatBytes(totals.bytes)}  ${formatBytes(rate)}/s  ETA ${eta}`;
     const width = out.columns ?? 120;
     out.write(`\r${line.slice(0, width - 1).padEnd(Math.min(width - 1, line.length + 2))}`);
@@ -93,7 +94,7 @@ export function formatSummary(pipelineName: string, context: Pick<RunContext, 'd
   const seconds = Math.max(outcome.elapsedMs, 1) / 1000;
   const lines: string[] = [];
   const status = outcome.reason === 'stopped' && outcome.stopError ? `stopped (${outcome.stopError.code}: ${outcome.stopError.message})` : runStatus(outcome);
-  lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatDuration(outcome.elapsedMs)}`);
+  lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatElapsed(outcome.elapsedMs)}`);
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(12)} ${value}`);
   row('recordings', t.recordings);
   // Rows for what this pipeline did: a verify or decrypt run downloads nothing.
