@@ -12,7 +12,7 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { toReadable } from './streams.js';
-import { newCounters } from './context.js';
+import { newCounters, settleRunEnd } from './context.js';
 import type { ResolvedStep } from './loader.js';
 import { settleStatus, type PipelineRecord, type RecordFn, type RecordStream, type RunContext } from './types.js';
 
@@ -106,6 +106,8 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
       }),
     );
 
+    // Files written whole (the file sink) go into place only after a complete run.
+    await settleRunEnd(context, stopReason === undefined);
     const failed = context.totals.failed > 0 || context.totals.failures.length > 0;
     let windowCommitted = false;
     const writesTarget = steps.some((s) => s.component.writesTarget);
@@ -123,6 +125,7 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
       windowCommitted,
     };
   } catch (err) {
+    await settleRunEnd(context, false).catch((cleanup: unknown) => context.log.warn('cleaning up after the failed run failed too', { error: (cleanup as Error).message }));
     if (stopReason === 'aborted') {
       throw new RcbsError('RCBS_ABORTED', 'interrupted: in-flight work was finished or cleaned up', {}, { cause: err });
     }

@@ -41,6 +41,10 @@ export interface PipelineRecord {
   /** Set by json-writer when it (re)wrote the JSON in this run. */
   written?: boolean;
   errors: Array<{ component: string; code: string; message: string }>;
+  /** Set by `select`: the row this record now stands for (fields in output order). Sinks
+   * that write data (`file`, `ndjson`) write the row instead of the recording; the
+   * recording and its outcome stay for the summary and the failures list. */
+  row?: Record<string, unknown>;
 }
 
 export type RecordStream = Highland.Stream<PipelineRecord>;
@@ -73,6 +77,9 @@ export interface RunTotals {
 
 export interface RunContext {
   readonly config: Readonly<RcbsConfig>;
+  /** Where each config key's value came from ("defaults", "config.properties line 3",
+   * "--set"…): lets a component tell a setting the operator made from a default. */
+  readonly configSources: Readonly<Record<string, string>>;
   readonly credentials: Readonly<Credentials>;
   readonly log: Logger;
   /** Aborted on SIGINT/SIGTERM: stop taking new work, finish or clean up in-flight work. */
@@ -109,6 +116,10 @@ export interface ComponentDef<O = Record<string, unknown>> {
   writesTarget?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
+  /** Checks beyond the schema (a regex that does not compile, a bad path template), at
+   * load with the rest, so `rcbs validate` reports them: each problem as
+   * `<JSON pointer under with>: <what is wrong>` (`/all/1/regex: …`). */
+  check?(options: O): string[];
   create(options: O, context: RunContext, self: Counters): RecordFn | Promise<RecordFn>;
 }
 

@@ -3,24 +3,68 @@
 // already done ('skipped', with its path), so `decrypt` and `verify` run as
 // ordinary pipelines over what is on disk. A JSON that does not parse is
 // reported as a failed record (verify lists it; decrypt counts it).
+//
+// The time window (SPEC §6: "it honours the time window by stopTime, like GWS"):
+// when minAge, maxAge, minDate or maxDate is set (anywhere but the packaged
+// defaults), only recordings whose stopTime is in [lower, upper) are emitted, the
+// bounds computed as for GWS (src/config/window.ts) but without the catch-up and
+// overlap of last_recording_endtime.txt, which are about fetching, not reading. So
+// "yesterday's calls from the backup" needs no GWS. With no window key set, the whole
+// backup is walked (the default maxAge of 2 days would otherwise hide most of it);
+// `window: false` walks it whatever the config says (verify checks the whole backup).
+// A recording without a usable stopTime cannot be placed in a window: it is left out
+// and counted in the closing log line.
+//
+// A backup folder that does not exist is an error (exit 2, SPEC §2), not an empty backup.
 
 import { readFile, stat } from 'node:fs/promises';
+import { computeWindow, type RecordingWindow } from '../config/window.js';
+import { formatTime } from '../config/duration.js';
+import { RcbsError } from '../errors.js';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { fromAsyncIterable } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
-import { mediaFilesOf, mediaIdOf } from '../recording.js';
+import { mediaFilesOf, mediaIdOf, parseGwsTime } from '../recording.js';
+
+interface Options {
+  /** Honour the config's time window when one is set (default true). */
+  window?: boolean;
+}
+
+const WINDOW_KEYS = ['minAge', 'maxAge', 'minDate', 'maxDate'] as const;
 
 async function sizeOf(file: string): Promise<number | undefined> {
   return stat(file).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
 }
 
-export default defineComponent<Record<string, never>>({
+export default defineComponent<Options>({
   kind: 'source',
   name: 'backup-dir',
-  description: 'Walks an existing backup in targetDir: one record per recording JSON, with the media files found beside it.',
-  options: { type: 'object', properties: {}, additionalProperties: false },
-  create(_options, context, self) {
+  description: 'Walks an existing backup in targetDir: one record per recording JSON, with the media files found beside it; honours the time window by stopTime when minAge/maxAge/minDate/maxDate are set.',
+  options: {
+    type: 'object',
+    properties: { window: { type: 'boolean', description: 'keep only recordings whose stopTime is in the configured window, when minAge/maxAge/minDate/maxDate are set (default true)' } },
+    additionalProperties: false,
+  },
+  async create(options, context, self) {
+    const targetDir = context.config.targetDir;
+    const found = await stat(targetDir).catch(() => undefined);
+    if (!found?.isDirectory()) {
+      throw new RcbsError('RCBS_INPUT_MISSING', `the backup folder ${targetDir} ${found ? 'is not a folder' : 'does not exist'}: set targetDir (--config, --set targetDir=…) to the folder a backup was written to`, { path: targetDir });
+    }
+    const configured = WINDOW_KEYS.filter((key) => (context.configSources[key] ?? 'defaults') !== 'defaults');
+    const window: RecordingWindow | undefined = options.window !== false && configured.length > 0 ? computeWindow(context.config, context.now) : undefined;
+    if (window) context.log.info(`backup-dir: recordings with stopTime in [${formatTime(window.start)}, ${formatTime(window.end)}) (${configured.join(', ')} set)`);
+    const tally = { inWindow: 0, outside: 0, noStopTime: 0 };
+    const inWindow = (recording: Recording): boolean => {
+      if (!window) return true;
+      const stop = parseGwsTime(recording.stopTime);
+      if (stop === undefined) tally.noStopTime++;
+      else if (stop >= window.start && stop < window.end) return true;
+      else tally.outside++;
+      return false;
+    };
     return () => {
       async function* records(): AsyncGenerator<PipelineRecord> {
         const store = await context.store();
@@ -42,6 +86,8 @@ export default defineComponent<Record<string, never>>({
             yield { ...newRecord({}), status: 'failed', dir, json, errors: [{ component: 'backup-dir', code: 'RCBS_STORE_IO', message }] };
             continue;
           }
+          if (!inWindow(recording)) continue;
+          tally.inWindow++;
           context.totals.recordings++;
           const media: MediaOutcome[] = [];
           for (const file of mediaFilesOf(recording)) {
@@ -58,6 +104,7 @@ export default defineComponent<Record<string, never>>({
           }
           yield { ...newRecord(recording), dir, json, media };
         }
+        if (window) context.log.info(`backup-dir: ${tally.inWindow} recording(s) in the window, ${tally.outside} outside it${tally.noStopTime ? `, ${tally.noStopTime} left out: no usable stopTime` : ''}`);
       }
       return fromAsyncIterable(records());
     };
