@@ -93,7 +93,8 @@ export function compileTemplate(template: string, problems: string[], cwd = proc
     const full = path.resolve(cwd, rendered);
     const rel = path.relative(fixedDir, full);
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return `leaves its folder ${fixedDir}`;
-    const tail = rendered.slice(firstField === -1 ? rendered.length : prefix.lastIndexOf('/') + 1);
+    if (firstField === -1) return undefined;
+    const tail = rendered.slice(prefix.lastIndexOf('/') + 1);
     if (tail.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'has an empty, "." or ".." folder after its fixed folder';
     return undefined;
   };

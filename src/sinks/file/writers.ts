@@ -16,7 +16,7 @@
 // with = + - @ tab or CR is prefixed with a single quote; numbers stay numbers).
 
 import { createWriteStream, unlinkSync } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, rename, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -75,6 +75,8 @@ export class ExportFiles {
   /** Open writers, least recently used first (a Map keeps insertion order). */
   readonly #open = new Map<string, OpenWriter>();
   readonly #dirs = new Set<string>();
+  /** Folders this run created (leaf → the first one made), removed again if the run does not complete. */
+  readonly #createdDirs = new Map<string, string>();
   readonly #options: ExportFilesOptions;
   rows = 0;
 
@@ -132,9 +134,10 @@ export class ExportFiles {
     }
     const dir = path.dirname(file.finalPath);
     if (!this.#dirs.has(dir)) {
-      await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+      const created = await mkdir(dir, { recursive: true }).catch((err: unknown) => {
         throw storeIoError('create the folder', dir, err);
       });
+      if (created !== undefined) this.#createdDirs.set(dir, created);
       this.#dirs.add(dir);
     }
     // First open: a new file, exclusively (the name is random); later: append.
@@ -205,6 +208,13 @@ export class ExportFiles {
       pendingTemps.delete(file.tempPath);
     }
     this.#files.clear();
+    // The folders made for them too, deepest first, as long as they are empty.
+    for (const [leaf, top] of this.#createdDirs) {
+      for (let dir = leaf; ; dir = path.dirname(dir)) {
+        if (!(await rmdir(dir).then(() => true, () => false)) || dir === top || dir === path.dirname(dir)) break;
+      }
+    }
+    this.#createdDirs.clear();
   }
 }
 
