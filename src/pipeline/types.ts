@@ -116,6 +116,8 @@ export interface ComponentDef<O = Record<string, unknown>> {
   writesTarget?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
+  /** A step using it, for docs/components.md: its `with`, and what it does in words. */
+  example?: { with: Record<string, unknown>; says: string };
   /** Checks beyond the schema (a regex that does not compile, a bad path template), at
    * load with the rest, so `rcbs validate` reports them: each problem as
    * `<JSON pointer under with>: <what is wrong>` (`/all/1/regex: …`). */

@@ -41,6 +41,10 @@ export default defineComponent<Options>({
     },
     additionalProperties: false,
   },
+  example: {
+    says: 'one gzipped CSV per tenant and UTC day, e.g. exports/Environment/2026/12/01.csv.gz (put a `select` before it to choose the columns).',
+    with: { format: 'csv', path: 'exports/{mediaFiles.tenant}/{startTime:yyyy/MM/dd}.csv.gz', gzip: true },
+  },
   check(options) {
     const problems: string[] = [];
     compileTemplate(options.path, problems);

@@ -221,6 +221,18 @@ export default defineComponent<Condition>({
     },
     additionalProperties: false,
   },
+  example: {
+    says: 'keeps the calls taken by either of two agents, with an MP3 of more than 400000 bytes, started on 1 December 2026 (UTC), that are not screen recordings.',
+    with: {
+      all: [
+        { field: 'mediaFiles.parameters.agentId', oneOf: ['+14165550100', '+14165550101'] },
+        { field: 'mediaFiles.type', regex: '^audio/mp3$' },
+        { field: 'mediaFiles.size', gt: 400000 },
+        { field: 'startTime', gte: '2026-12-01', lt: '2026-12-02T00:00:00.000+0000' },
+        { not: { field: 'callRecordingId', exists: true } },
+      ],
+    },
+  },
   check(options) {
     const problems: string[] = [];
     compileCondition(options, problems);

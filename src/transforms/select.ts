@@ -46,6 +46,13 @@ export default defineComponent<Options>({
     },
     additionalProperties: false,
   },
+  example: {
+    says: 'one row per media file, with the recording\'s id and start, the file\'s agent and type, and where it is in the backup (`@path`, relative to targetDir).',
+    with: {
+      flatten: 'mediaFiles',
+      fields: { recordingId: 'id', startTime: 'startTime', agent: 'mediaFiles.parameters.agentId', type: 'mediaFiles.type', path: '@path' },
+    },
+  },
   check(options) {
     const problems: string[] = [];
     for (const [name, text] of Object.entries(options.fields ?? {})) {
