@@ -17,12 +17,11 @@
 //
 // A backup folder that does not exist is an error (exit 2, SPEC §2), not an empty backup.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { computeWindow, type RecordingWindow } from '../config/window.js';
 import { formatTime } from '../config/duration.js';
 import { RcbsError } from '../errors.js';
 import path from 'node:path';
-import fg from 'fast-glob';
 import { fromAsyncIterable } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, parseGwsTime } from '../recording.js';
@@ -33,6 +32,22 @@ interface Options {
 }
 
 const WINDOW_KEYS = ['minAge', 'maxAge', 'minDate', 'maxDate'] as const;
+
+/**
+ * The recording JSON files under `root`, relative with `/`, one folder read at a time and
+ * in name order (so, in the SPEC §5 layout, oldest folder first). Names starting with a
+ * dot (.rcbs, temp files) are skipped. A walk of our own rather than fast-glob's stream:
+ * that one reads ahead without backpressure and held every path of a 50k backup (+30 MB).
+ */
+async function* recordingFiles(root: string, rel = ''): AsyncGenerator<string> {
+  const entries = (await readdir(rel ? path.join(root, rel) : root, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const child = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) yield* recordingFiles(root, child);
+    else if (entry.isFile() && entry.name.endsWith('.json')) yield child;
+  }
+}
 
 async function sizeOf(file: string): Promise<number | undefined> {
   return stat(file).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
@@ -69,9 +84,7 @@ export default defineComponent<Options>({
       async function* records(): AsyncGenerator<PipelineRecord> {
         const store = await context.store();
         const root = store.targetDir;
-        // Temp files start with a dot, so the default `dot: false` never lists them.
-        const files = fg.stream('**/*.json', { cwd: root, ignore: ['.rcbs/**'], onlyFiles: true }) as AsyncIterable<string>;
-        for await (const json of files) {
+        for await (const json of recordingFiles(root)) {
           const dir = path.posix.dirname(json);
           let recording: Recording;
           try {
