@@ -10,9 +10,9 @@
 // name, no usable time) fails on its own, listed at the end (exit 1); the others are
 // written. Records pass on unchanged, so sinks chain and --ndjson still works.
 
-import _ from 'highland';
 import { isRcbsError, RcbsError, toRcbsError } from '../errors.js';
 import { onRunEnd } from '../pipeline/context.js';
+import { mapInTurn } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 import { recordingId } from '../recording.js';
 import { compileTemplate } from './file/template.js';
@@ -82,25 +82,25 @@ export default defineComponent<Options>({
       context.log.info(`file: wrote ${files.rows} ${options.format === 'csv' ? 'row' : 'record'}(s) into ${written.length} file(s) under ${template.fixedDir}`);
     });
 
-    const write = async (record: PipelineRecord): Promise<PipelineRecord> => {
+    const write = async (record: PipelineRecord): Promise<PipelineRecord[]> => {
       let finalPath: string;
       try {
         finalPath = template.render(record);
       } catch (err) {
         if (!isRcbsError(err) || err.code !== 'RCBS_UNSAFE_NAME') throw err;
         fail(record, err);
-        return record;
+        return [record];
       }
       if (context.dryRun) {
         planned.add(finalPath);
-        return record;
+        return [record];
       }
       // A write that fails (disk full) fails the run: the files are incomplete.
       await files.write(finalPath, record.row ?? record.recording);
-      return record;
+      return [record];
     };
 
     // One record at a time: rows keep their order within each file.
-    return (records) => records.flatMap((record) => _(write(record)));
+    return (records) => mapInTurn(records, write);
   },
 });

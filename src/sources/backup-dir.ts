@@ -22,7 +22,7 @@ import { computeWindow, type RecordingWindow } from '../config/window.js';
 import { formatTime } from '../config/duration.js';
 import { RcbsError } from '../errors.js';
 import path from 'node:path';
-import { fromAsyncIterable } from '../pipeline/streams.js';
+import { fromAsyncIterable, mapInOrder } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, parseGwsTime } from '../recording.js';
 
@@ -32,6 +32,10 @@ interface Options {
 }
 
 const WINDOW_KEYS = ['minAge', 'maxAge', 'minDate', 'maxDate'] as const;
+
+/** Recording JSONs read at once: a read is mostly waiting on the disk (open, fstat, read,
+ * close, a stat per media file), so a few in flight keep it busy; records stay in order. */
+const READ_AHEAD = 8;
 
 /**
  * The recording JSON files under `root`, relative with `/`, one folder read at a time and
@@ -84,7 +88,8 @@ export default defineComponent<Options>({
       async function* records(): AsyncGenerator<PipelineRecord> {
         const store = await context.store();
         const root = store.targetDir;
-        for await (const json of recordingFiles(root)) {
+        /** One JSON read and parsed, its media looked for: the I/O of a record, done READ_AHEAD at a time. */
+        const read = async (json: string): Promise<{ json: string; dir: string; recording?: Recording; problem?: string; media: MediaOutcome[] }> => {
           const dir = path.posix.dirname(json);
           let recording: Recording;
           try {
@@ -92,17 +97,10 @@ export default defineComponent<Options>({
             if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
             recording = parsed as Recording;
           } catch (err) {
-            const message = `${json}: the metadata does not parse (${(err as Error).message})`;
-            self.failed++;
-            context.totals.failed++;
-            context.totals.failures.push({ code: 'RCBS_STORE_IO', message });
-            yield { ...newRecord({}), status: 'failed', dir, json, errors: [{ component: 'backup-dir', code: 'RCBS_STORE_IO', message }] };
-            continue;
+            return { json, dir, problem: (err as Error).message, media: [] };
           }
-          if (!inWindow(recording)) continue;
-          tally.inWindow++;
-          context.totals.recordings++;
           const media: MediaOutcome[] = [];
+          if (!inWindow(recording)) return { json, dir, media };
           for (const file of mediaFilesOf(recording)) {
             const mediaId = mediaIdOf(file);
             if (!mediaId) continue;
@@ -115,6 +113,20 @@ export default defineComponent<Options>({
             const bytes = await sizeOf(path.join(root, rel));
             media.push(bytes === undefined ? { mediaId, type: file.type, status: 'pending' } : { mediaId, type: file.type, status: 'skipped', path: rel, bytes });
           }
+          return { json, dir, recording, media };
+        };
+        for await (const { json, dir, recording, problem, media } of mapInOrder(recordingFiles(root), READ_AHEAD, read)) {
+          if (problem !== undefined) {
+            const message = `${json}: the metadata does not parse (${problem})`;
+            self.failed++;
+            context.totals.failed++;
+            context.totals.failures.push({ code: 'RCBS_STORE_IO', message });
+            yield { ...newRecord({}), status: 'failed', dir, json, errors: [{ component: 'backup-dir', code: 'RCBS_STORE_IO', message }] };
+            continue;
+          }
+          if (!recording) continue; // outside the window
+          tally.inWindow++;
+          context.totals.recordings++;
           yield { ...newRecord(recording), dir, json, media };
         }
         if (window) context.log.info(`backup-dir: ${tally.inWindow} recording(s) in the window, ${tally.outside} outside it${tally.noStopTime ? `, ${tally.noStopTime} left out: no usable stopTime` : ''}`);

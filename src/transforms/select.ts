@@ -15,9 +15,8 @@
 // A recording without media files gives no row under flatten: it is dropped and
 // counted with that reason, never silently.
 
-import _ from 'highland';
 import { checkPath, parsePath, recordValues, valuesAt, type FieldPath } from '../pipeline/fields.js';
-import { onEnd } from '../pipeline/streams.js';
+import { mapInTurn, onEnd } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, type MediaFile } from '../recording.js';
 
@@ -95,7 +94,7 @@ export default defineComponent<Options>({
 
     return (records) => {
       const rows = flatten
-        ? records.flatMap((record) => _(flattened(record)))
+        ? mapInTurn(records, flattened)
         : records.map((record) => {
             record.row = rowOf(record);
             return record;
