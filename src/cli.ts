@@ -154,7 +154,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
       const presets = [...(opts.target ? [`targetDir=${opts.target}`] : []), ...(opts.key.length ? [`decryptKey=${opts.key.join(',')}`] : [])];
       const { runCommand } = await import('./commands/run.js');
       stopsOnSignal();
-      setExitCode(await runCommand('verify', { ...opts, presets }, io(command)));
+      setExitCode(await runCommand('verify', { ...opts, presets, command: 'verify' }, io(command)));
     });
 
   program

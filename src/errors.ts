@@ -1,6 +1,7 @@
 // Every error a user can meet is an RcbsError with a stable code. The CLI maps
-// `exitCode` to the process exit status (SPEC §2: 2 usage/config, 3 lock held,
-// 1 a run that finished with failures or a component that failed the run).
+// `exitCode` to the process exit status (SPEC §2: 2 usage/config/credentials,
+// 3 lock held, 4 the run could not start or go on for a reason that is not one
+// item's, 1 a run that finished with failures or a component that failed the run).
 // Add new codes here and to the table in README.md, never inline elsewhere.
 
 export const ERROR_CODES = {
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   RCBS_RECORD_INVALID: 'a record does not match schemas/recording.schema.json',
   RCBS_STORE_IO: 'reading or writing the target folder failed',
   RCBS_INPUT_MISSING: 'a folder or file given to rcbs (a backup to read) does not exist',
+  RCBS_TARGET_UNAVAILABLE: 'the target folder cannot be created, is not writable or is full: the run cannot start or go on',
   RCBS_DECRYPT_NO_RECIPIENT: 'no given key matches a recipient of the CMS file',
   RCBS_DECRYPT_WRONG_KEY: 'the key did not decrypt the content (wrong key or corrupt file)',
   RCBS_DECRYPT_MALFORMED: 'the input is not valid CMS EnvelopedData (truncated or garbage)',
@@ -50,6 +52,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RCBS_KEY_INVALID: 2,
   RCBS_INPUT_MISSING: 2,
   RCBS_LOCK_HELD: 3,
+  RCBS_GWS_UNREACHABLE: 4,
+  RCBS_TARGET_UNAVAILABLE: 4,
   RCBS_ABORTED: 130,
 };
 

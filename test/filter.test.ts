@@ -11,7 +11,8 @@
 import t from 'tap';
 import _ from 'highland';
 import filter, { compileCondition } from '../src/transforms/filter.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { newRecord, type PipelineRecord, type Recording } from '../src/pipeline/types.js';
 
@@ -126,12 +127,12 @@ t.test('the transform drops with a reason, counts, and keeps order', async (t) =
   const debug: Array<Record<string, unknown>> = [];
   const log = { debug: (_m: string, f?: Record<string, unknown>) => debug.push(f ?? {}), info() {}, warn() {}, error() {} };
   const context = createRunContext({ config: configWith({}), log: log as never });
-  const self = newCounters();
+  const self = componentEvents('filter');
   const fn = await filter.create({ field: 'mediaFiles.type', regex: '^audio/' }, context, self);
   const kept = (await fn(_(recordings.map(newRecord))).collect().toPromise(Promise)) as PipelineRecord[];
   t.same(kept.map((r) => r.recording.id), ['r1', 'r2']);
   t.equal(self.dropped, 2);
-  t.equal(context.totals.dropped, 2);
+  t.equal(self.droppedBy.filtered, 2, 'counted as filtered');
   t.same(debug.map((d) => d.recordingId), ['r3', 'r4']);
   t.match(debug[0]!.reason, /does not match the filter: mediaFiles\.type regex "\^audio\/"/);
   t.throws(() => filter.create({ field: 'a', regex: '[' }, context, self), { code: 'RCBS_PIPELINE_INVALID' }, 'create refuses what check reports');

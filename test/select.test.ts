@@ -11,7 +11,8 @@ import _ from 'highland';
 import { PassThrough } from 'node:stream';
 import select from '../src/transforms/select.js';
 import ndjsonSink from '../src/sinks/ndjson.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { newRecord, type PipelineRecord, type Recording } from '../src/pipeline/types.js';
 
@@ -28,7 +29,7 @@ const recordings: Recording[] = [
 
 async function run(options: Record<string, unknown>, prepare: (r: PipelineRecord) => void = () => {}) {
   const context = createRunContext({ config: configWith({}) });
-  const self = newCounters();
+  const self = componentEvents('select');
   const fn = await select.create(options as never, context, self);
   const input = structuredClone(recordings).map(newRecord);
   input.forEach(prepare);
@@ -47,7 +48,7 @@ t.test('keeps and renames fields in the order given; missing is null; arrays giv
 });
 
 t.test('flatten mediaFiles: one row per media file with its recording fields and its own outcome', async (t) => {
-  const { out, self, context } = await run(
+  const { out, self } = await run(
     { flatten: 'mediaFiles', fields: { id: 'id', mediaId: 'mediaFiles.mediaId', agent: 'mediaFiles.parameters.agentId', size: 'mediaFiles.size', file: '@path', start: 'startTime' } },
     (r) => {
       if (r.recording.id === 'r1') r.media = [{ mediaId: 'm2', status: 'skipped', path: 'Environment/2015/09/01/16/m2.bin', bytes: 9 }];
@@ -60,7 +61,7 @@ t.test('flatten mediaFiles: one row per media file with its recording fields and
   t.same(out[1]!.media.map((m) => m.mediaId), ['m2'], 'each row carries its own media outcome');
   t.not(out[0]!.errors, out[1]!.errors, 'rows do not share their error lists');
   t.equal(self.dropped, 1, 'the recording without media gave no row and is counted');
-  t.equal(context.totals.dropped, 1);
+  t.equal(self.droppedBy.filtered, 1);
 });
 
 t.test('bad paths are reported at load with the output name', async (t) => {
@@ -74,7 +75,7 @@ t.test('the ndjson sink writes the row, in its field order', async (t) => {
   const chunks: string[] = [];
   stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
   const context = createRunContext({ config: configWith({}), stdout });
-  const fn = await ndjsonSink.create({}, context, newCounters());
+  const fn = await ndjsonSink.create({}, context, componentEvents('ndjson'));
   await fn(_(out)).collect().toPromise(Promise);
   t.equal(chunks.join(''), '{"mediaId":"m1","id":"r1"}\n{"mediaId":"m2","id":"r1"}\n');
 });

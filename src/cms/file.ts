@@ -29,7 +29,7 @@ async function fsyncFile(file: string): Promise<void> {
 function ioError(err: unknown, what: string): RcbsError {
   if (isRcbsError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  return new RcbsError('RCBS_STORE_IO', `${what} (${code ?? (err as Error).message})`, {}, { cause: err });
+  return new RcbsError('RCBS_STORE_IO', `${what} (${code ?? (err as Error).message})`, code ? { errno: code } : {}, { cause: err });
 }
 
 /** Decrypts `input` to `output`; returns the plaintext size. Throws RcbsError. */

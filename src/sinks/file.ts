@@ -12,9 +12,9 @@
 
 import { isRcbsError, RcbsError, toRcbsError } from '../errors.js';
 import { onRunEnd } from '../pipeline/context.js';
+import { failRecord } from '../pipeline/outcome.js';
 import { mapInTurn } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
-import { recordingId } from '../recording.js';
 import { compileTemplate } from './file/template.js';
 import { ExportFiles, type ExportFormat } from './file/writers.js';
 
@@ -50,7 +50,7 @@ export default defineComponent<Options>({
     compileTemplate(options.path, problems);
     return problems;
   },
-  create(options, context, self) {
+  create(options, context) {
     const problems: string[] = [];
     const template = compileTemplate(options.path, problems);
     if (problems.length > 0) throw new RcbsError('RCBS_PIPELINE_INVALID', `file: ${problems.join('; ')}`, { problems });
@@ -59,12 +59,7 @@ export default defineComponent<Options>({
 
     const fail = (record: PipelineRecord, err: unknown) => {
       const e = toRcbsError(err, 'RCBS_STORE_IO');
-      const id = recordingId(record.recording);
-      record.status = 'failed';
-      record.errors.push({ component: 'file', code: e.code, message: e.message });
-      self.failed++;
-      context.totals.failed++;
-      context.totals.failures.push({ recordingId: id, code: e.code, message: e.message });
+      failRecord(record, 'file', { code: e.code, message: e.message });
     };
 
     // Renamed into place only when the whole run went through; else removed.

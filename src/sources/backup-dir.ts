@@ -22,6 +22,7 @@ import { computeWindow, type RecordingWindow } from '../config/window.js';
 import { formatTime } from '../config/duration.js';
 import { RcbsError } from '../errors.js';
 import path from 'node:path';
+import { failRecord } from '../pipeline/outcome.js';
 import { fromAsyncIterable, mapInOrder } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, parseGwsTime } from '../recording.js';
@@ -66,7 +67,7 @@ export default defineComponent<Options>({
     properties: { window: { type: 'boolean', description: 'keep only recordings whose stopTime is in the configured window, when minAge/maxAge/minDate/maxDate are set (default true)' } },
     additionalProperties: false,
   },
-  async create(options, context, self) {
+  async create(options, context) {
     const targetDir = context.config.targetDir;
     const found = await stat(targetDir).catch(() => undefined);
     if (!found?.isDirectory()) {
@@ -117,16 +118,13 @@ export default defineComponent<Options>({
         };
         for await (const { json, dir, recording, problem, media } of mapInOrder(recordingFiles(root), READ_AHEAD, read)) {
           if (problem !== undefined) {
-            const message = `${json}: the metadata does not parse (${problem})`;
-            self.failed++;
-            context.totals.failed++;
-            context.totals.failures.push({ code: 'RCBS_STORE_IO', message });
-            yield { ...newRecord({}), status: 'failed', dir, json, errors: [{ component: 'backup-dir', code: 'RCBS_STORE_IO', message }] };
+            const record = { ...newRecord({}), dir, json };
+            failRecord(record, 'backup-dir', { code: 'RCBS_STORE_IO', message: `${json}: the metadata does not parse (${problem})` });
+            yield record;
             continue;
           }
           if (!recording) continue; // outside the window
           tally.inWindow++;
-          context.totals.recordings++;
           yield { ...newRecord(recording), dir, json, media };
         }
         if (window) context.log.info(`backup-dir: ${tally.inWindow} recording(s) in the window, ${tally.outside} outside it${tally.noStopTime ? `, ${tally.noStopTime} left out: no usable stopTime` : ''}`);

@@ -255,8 +255,7 @@ export default defineComponent<Condition>({
             return true;
           }
           dropped++;
-          self.dropped++;
-          context.totals.dropped++;
+          self.drop(record, { kind: 'filtered', message: reason });
           context.log.debug('record dropped', { recordingId: recordingId(record.recording) ?? '(no id)', reason });
           return false;
         },

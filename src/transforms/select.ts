@@ -31,6 +31,8 @@ export default defineComponent<Options>({
   kind: 'transform',
   name: 'select',
   description: 'Keeps and renames fields by path, making each record a row (output fields in the order given); flatten "mediaFiles" gives one row per media file with its recording\'s fields.',
+  // With flatten, one recording in gives one row per media file out.
+  fansOut: true,
   options: {
     type: 'object',
     required: ['fields'],
@@ -78,8 +80,7 @@ export default defineComponent<Options>({
       const files = mediaFilesOf(record.row ?? record.recording);
       if (files.length === 0) {
         noMedia++;
-        self.dropped++;
-        context.totals.dropped++;
+        self.drop(record, { kind: 'filtered', message: 'select flatten: the recording has no media files' });
         context.log.debug('record dropped', { recordingId: recordingId(record.recording) ?? '(no id)', reason: 'select flatten: the recording has no media files' });
         return [];
       }
