@@ -106,10 +106,13 @@ export function compileTemplate(template: string, problems: string[], cwd = proc
     if (problem) problems.push(`/path: "${template}" ${problem}`);
   }
 
+  // No field: one file, the same path for every record.
+  const onlyPath = firstField === -1 ? path.resolve(cwd, template) : undefined;
   return {
     fixedDir,
     single: firstField === -1,
     render(record) {
+      if (onlyPath !== undefined) return onlyPath;
       const rendered = renderRaw((p) => {
         const value = valueFor(record, p.field, p.text);
         if (p.pattern !== undefined) {
