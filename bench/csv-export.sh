@@ -13,7 +13,7 @@
 # exported the same data (the `export` pipeline's validate quarantines the sandbox's
 # deliberately broken recordings, so jq-gws has a few rows fewer).
 # Usage: bench/csv-export.sh [workdir] [sizes…]   e.g. bench/csv-export.sh /tmp/cx 5000 50000
-# Env: ROUNDS (default 3).
+# Env: ROUNDS (default 3); FROM="gws backup" (default both) to measure one side only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
@@ -22,6 +22,7 @@ work="${1:-$(mktemp -d)}"
 shift || true
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(5000 50000); fi
 rounds="${ROUNDS:-3}"
+read -r -a froms <<< "${FROM:-gws backup}"
 mkdir -p "$work"
 # A private build: dist/ is shared with engineers rebuilding it mid-run.
 snap="$work/rcbs"
@@ -53,10 +54,10 @@ measure() { # label csv-file command-line
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 summary() { # size
   local n=$1 tool from
-  for tool in rcbs-gws jq-gws rcbs-backup jq-backup; do
+  for tool in "${froms[@]/#/rcbs-}" "${froms[@]/#/jq-}"; do
     printf '| %s-%s median | %s s | max %s MB |\n' "$tool" "$n" "$(cut -d' ' -f1 "$work/$tool-$n.runs" | median)" "$(cut -d' ' -f2 "$work/$tool-$n.runs" | sort -n | tail -1)"
   done
-  for from in gws backup; do
+  for from in "${froms[@]}"; do
     awk -v r="$(cut -d' ' -f1 "$work/rcbs-$from-$n.runs" | median)" -v j="$(cut -d' ' -f1 "$work/jq-$from-$n.runs" | median)" \
       'BEGIN {printf "| rcbs-'"$from-$n"' / jq-'"$from-$n"' (medians) | %.2fx |\n", r / j}'
   done
@@ -81,10 +82,14 @@ for n in "${sizes[@]}"; do
   rm -f "$work"/*-"$n".runs
   for r in $(seq 1 "$rounds"); do
     o="$work/out-$n-r$r"; mkdir -p "$o"
-    measure "rcbs-gws-$n-r$r" "$o/rcbs-gws.csv" "$rcbs run calls-csv --config $cfg --set from=gws-recordings --set targetDir=$work/backup-$n --set out=$o/rcbs-gws.csv"
-    measure "jq-gws-$n-r$r" "$o/jq-gws.csv" "$rcbs run export --config $cfg --ndjson | jq -r -f $jqprog > $o/jq-gws.csv"
-    measure "rcbs-backup-$n-r$r" "$o/rcbs-backup.csv" "$rcbs run calls-csv --set targetDir=$work/backup-$n --set out=$o/rcbs-backup.csv"
-    measure "jq-backup-$n-r$r" "$o/jq-backup.csv" "$rcbs run $backup_ndjson --set targetDir=$work/backup-$n | jq -r -f $jqprog > $o/jq-backup.csv"
+    if [[ " ${froms[*]} " == *" gws "* ]]; then
+      measure "rcbs-gws-$n-r$r" "$o/rcbs-gws.csv" "$rcbs run calls-csv --config $cfg --set from=gws-recordings --set targetDir=$work/backup-$n --set out=$o/rcbs-gws.csv"
+      measure "jq-gws-$n-r$r" "$o/jq-gws.csv" "$rcbs run export --config $cfg --ndjson | jq -r -f $jqprog > $o/jq-gws.csv"
+    fi
+    if [[ " ${froms[*]} " == *" backup "* ]]; then
+      measure "rcbs-backup-$n-r$r" "$o/rcbs-backup.csv" "$rcbs run calls-csv --set targetDir=$work/backup-$n --set out=$o/rcbs-backup.csv"
+      measure "jq-backup-$n-r$r" "$o/jq-backup.csv" "$rcbs run $backup_ndjson --set targetDir=$work/backup-$n | jq -r -f $jqprog > $o/jq-backup.csv"
+    fi
   done
   summary "$n"
   kill "$sandbox_pid"; wait "$sandbox_pid" 2>/dev/null || true; sandbox_pid=
