@@ -213,7 +213,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .addOption(new Option('--mode <mode>', 'how GWS pages results').choices(['links', 'offset', 'capped']).default('links'))
     .option('--dir <dir>', 'folder to write config.properties, key.pem and cert.pem into')
     .option('--no-media', 'serve metadata only: no media objects in S3 (fast start for metadata-export with many recordings)')
-    .action(async (opts: { port: number; recordings: number; seed: number; mode: string; dir?: string; media: boolean }, command: Command) => {
+    .option('--page-latency <ms>', 'GWS waits this long before answering each page of recordings (to measure concurrent slices)', (v) => Number(v), 0)
+    .action(async (opts: { port: number; recordings: number; seed: number; mode: string; dir?: string; media: boolean; pageLatency: number }, command: Command) => {
       const { sandboxCommand } = await import('./commands/sandbox.js');
       stopsOnSignal();
       // Ctrl-C is how a sandbox is meant to stop: exit 0.

@@ -1,25 +1,37 @@
 // Retry policy is data (STYLE.md): which failures are retried, how long to wait.
-// Exponential backoff with full jitter, capped; a server's Retry-After wins when
-// it asks for longer. Used by the GWS client and the S3 download sink.
+// The field names are undici's RetryHandler options (maxRetries, minTimeout,
+// maxTimeout, timeoutFactor, retryAfter, methods, statusCodes, errorCodes), so a
+// reader who knows undici reads ours. Exponential backoff with full jitter, capped;
+// a server's Retry-After wins when it asks for longer. Used by the GWS client and
+// the S3 transfer (src/s3/failure.ts adds S3's own error codes to it).
 
 export interface RetryPolicy {
-  /** Total attempts including the first. */
-  attempts: number;
-  minDelayMs: number;
-  maxDelayMs: number;
-  factor: number;
+  /** Retries after the first attempt (undici: maxRetries). */
+  maxRetries: number;
+  /** First backoff in ms (undici: minTimeout). */
+  minTimeout: number;
+  /** Backoff cap in ms (undici: maxTimeout). */
+  maxTimeout: number;
+  /** Growth of the backoff per retry (undici: timeoutFactor). */
+  timeoutFactor: number;
+  /** Honour a server's Retry-After header (undici: retryAfter). */
+  retryAfter: boolean;
+  /** Request methods that are retried (undici: methods): only idempotent ones. */
+  methods: readonly string[];
   /** HTTP statuses that are worth another try. */
-  statuses: readonly number[];
-  /** Node/undici error codes that are worth another try (resets, timeouts). */
+  statusCodes: readonly number[];
+  /** Error codes worth another try: Node/undici codes (resets, timeouts) and service error codes. */
   errorCodes: readonly string[];
 }
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
-  attempts: 6,
-  minDelayMs: 200,
-  maxDelayMs: 20_000,
-  factor: 2,
-  statuses: [408, 429, 500, 502, 503, 504],
+  maxRetries: 5,
+  minTimeout: 200,
+  maxTimeout: 20_000,
+  timeoutFactor: 2,
+  retryAfter: true,
+  methods: ['GET', 'HEAD'],
+  statusCodes: [408, 429, 500, 502, 503, 504],
   errorCodes: [
     'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED',
     'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
@@ -29,9 +41,9 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
 
 /** Delay before attempt `attempt` (1 = first retry), honouring Retry-After (seconds or HTTP date). */
 export function retryDelay(policy: RetryPolicy, attempt: number, retryAfter?: string | null, random = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** (attempt - 1));
-  const backoff = policy.minDelayMs + random() * (ceiling - policy.minDelayMs);
-  const asked = parseRetryAfter(retryAfter);
+  const ceiling = Math.min(policy.maxTimeout, policy.minTimeout * policy.timeoutFactor ** (attempt - 1));
+  const backoff = policy.minTimeout + random() * (ceiling - policy.minTimeout);
+  const asked = policy.retryAfter ? parseRetryAfter(retryAfter) : undefined;
   // A server asking for more than our cap is still obeyed up to 2 minutes.
   return asked === undefined ? backoff : Math.max(backoff, Math.min(asked, 120_000));
 }

@@ -24,7 +24,7 @@ async function gws(t: { teardown(fn: () => unknown): void }, handler: RequestLis
 
 async function failure(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<RcbsError> {
   const context = createRunContext({ config: configWith({ gwsUriPrefix: prefix }), credentials: { gwsUsername: 'admin@tenant.com', gwsPassword: PASSWORD } });
-  const client = createGwsClient(context, { retry: { ...DEFAULT_RETRY, minDelayMs: 1, maxDelayMs: 2 } });
+  const client = createGwsClient(context, { retry: { ...DEFAULT_RETRY, minTimeout: 1, maxTimeout: 2 } });
   t.teardown(() => client.close());
   try {
     for await (const _ of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize: 10, slices: [{ start: 0, end: 10 }] })) void _;

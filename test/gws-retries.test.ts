@@ -12,7 +12,7 @@ import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
 
-const fastRetry = { ...DEFAULT_RETRY, attempts: 4, minDelayMs: 1, maxDelayMs: 5 };
+const fastRetry = { ...DEFAULT_RETRY, maxRetries: 3, minTimeout: 1, maxTimeout: 5 };
 
 async function gws(t: { teardown(fn: () => unknown): void }, handler: RequestListener): Promise<string> {
   const server = createServer(handler);

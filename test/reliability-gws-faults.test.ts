@@ -140,7 +140,7 @@ t.test('a response slower than the timeout is abandoned and retried', async (t) 
   const proxy = await startGwsFaultProxy(t, sandbox);
   proxy.decide = (n) => (n === 0 ? 'slow' : 'pass');
   const context = createRunContext({ config: configWith({ gwsUriPrefix: proxy.url }), credentials: { gwsUsername: sandbox.credentials.gwsUsername, gwsPassword: sandbox.credentials.gwsPassword } });
-  const client = createGwsClient(context, { headersTimeoutMs: 300, retry: { ...DEFAULT_RETRY, minDelayMs: 1, maxDelayMs: 5 } });
+  const client = createGwsClient(context, { headersTimeoutMs: 300, retry: { ...DEFAULT_RETRY, minTimeout: 1, maxTimeout: 5 } });
   t.teardown(() => client.close());
   const ids: string[] = [];
   const started = Date.now();

@@ -1,12 +1,11 @@
 // Pins awsProxyHost/awsProxyPort (SPEC §3: HTTP CONNECT proxies for S3): every S3
 // request goes through a CONNECT tunnel to the endpoint, the file still lands
-// byte-identical, and a proxy that refuses the tunnel is a clear per-media error
-// naming the proxy. Real CONNECT proxy (node:http), real s3rver.
+// byte-identical, and a proxy that refuses the tunnel stops the run (RCBS_S3_UNREACHABLE,
+// exit 4: no other file would get through) with one error naming the proxy.
+// Real CONNECT proxy (test/helpers/connect-proxy.ts), real s3rver.
 
 import t, { type Test } from 'tap';
 import _ from 'highland';
-import http from 'node:http';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,32 +17,7 @@ import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
 import { createS3Download } from '../src/sinks/s3-download.js';
 import { recordingWith, S3RVER_KEY, startS3rver } from './helpers/s3rver.js';
-
-async function startConnectProxy(t: { teardown(fn: () => unknown): void }, allow: boolean) {
-  const tunnels: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => res.writeHead(405).end());
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    tunnels.push(req.url ?? '');
-    sockets.add(client);
-    if (!allow) return client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { port: (server.address() as net.AddressInfo).port, tunnels };
-}
+import { startConnectProxy } from './helpers/connect-proxy.js';
 
 async function downloadVia(t: Test, allow: boolean) {
   const dir = t.testdir({});
@@ -51,13 +25,13 @@ async function downloadVia(t: Test, allow: boolean) {
   const s3 = await startS3rver(t, dir);
   const object = randomBytes(200_000);
   await s3.put('m-1', object);
-  const proxy = await startConnectProxy(t, allow);
+  const proxy = await startConnectProxy(t, { refuse: !allow });
   const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, awsProxyHost: '127.0.0.1', awsProxyPort: proxy.port });
   const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
   const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   await (await context.store()).close();
-  return { record: record!, object, proxy, s3, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };
+  return { record: record!, error: context.stopError, object, proxy, s3, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };
 }
 
 t.test('S3 requests go through the CONNECT proxy', async (t) => {
@@ -68,7 +42,8 @@ t.test('S3 requests go through the CONNECT proxy', async (t) => {
   t.ok(proxy.tunnels.every((target) => target === `127.0.0.1:${s3.port}`), 'tunnels to the S3 endpoint');
 });
 
-t.test('a proxy refusing the tunnel fails the media with a message naming the proxy', async (t) => {
-  const { record, proxy } = await downloadVia(t, false);
-  t.match(record.media[0], { status: 'failed', error: { code: 'RCBS_S3_TRANSFER', message: new RegExp(`127\\.0\\.0\\.1:${proxy.port} refused a tunnel`) } });
+t.test('a proxy refusing the tunnel stops the run (exit 4) with a message naming the proxy', async (t) => {
+  const { error, proxy } = await downloadVia(t, false);
+  t.match(error, { code: 'RCBS_S3_UNREACHABLE', exitCode: 4, message: new RegExp(`127\\.0\\.0\\.1:${proxy.port} refused a tunnel`) });
+  t.equal(proxy.tunnels.length, 1, 'asked once: a refusal is not retried');
 });

@@ -1,5 +1,6 @@
 // Pins how S3 failures reach the operator (SPEC §2 exit codes, §3 credentials):
-// a missing object (404) or a refused signature (403) fails only that media file,
+// a missing object (404) fails only that media file, a refused signature (403) is
+// RCBS_S3_AUTH (credentials, not the file),
 // with a coded error naming s3://bucket/key and never the secret, while the other
 // files still download; a 503 SlowDown is retried (not a failure); and no AWS
 // credentials at all is one RCBS_S3_CREDENTIALS config error (exit 2) before any
@@ -58,16 +59,21 @@ t.test('404: that media file fails with RCBS_S3_NOT_FOUND naming the object; the
   t.same((await readdir(path.join(targetDir, DIR))).sort(), ['m-1.bin', 'm-3.bin'], 'no file, final or temp, for the missing object');
 });
 
-t.test('403 (wrong secret, refused by SigV4): coded per-media failure, secret never in the message', async (t) => {
+t.test('403 (wrong secret, refused by SigV4): the run stops with RCBS_S3_AUTH (exit 2), secret never in the message', async (t) => {
   const dir = t.testdir({});
   const s3 = await startS3rver(t, dir);
-  await s3.put('m-1', 'first');
+  for (const id of ['m-1', 'm-2', 'm-3', 'm-4', 'm-5']) await s3.put(id, id);
   const secret = 'not-the-S3RVER-secret-0123456789';
-  const { out } = await run([newRecord(recordingWith('rec-1', ['m-1']))], s3.endpoint, path.join(dir, 'backup'),
-    { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: secret });
-  const media = out[0]!.media[0]!;
-  t.match(media, { status: 'failed', error: { code: 'RCBS_S3_FORBIDDEN', message: /S3 refused access to s3:\/\/recordings\/m-1 \(HTTP 403 SignatureDoesNotMatch\)/ } });
-  t.notMatch(JSON.stringify(out) + JSON.stringify(tallyRun(out)), secret, 'the secret appears nowhere in the outcome');
+  const proxy = await startFaultProxy(t, s3.port, []);
+  const records = [newRecord(recordingWith('rec-1', ['m-1', 'm-2'])), newRecord(recordingWith('rec-2', ['m-3', 'm-4'])), newRecord(recordingWith('rec-3', ['m-5']))];
+  const { out, context } = await run(records, proxy.endpoint, path.join(dir, 'backup'), { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: secret });
+  // Not one file's fault: the run stops with one error, exit 2 (issue 12); no media file failed.
+  t.match(context.stopError, { code: 'RCBS_S3_AUTH', exitCode: 2, message: /S3 rejected the credentials \(HTTP 403 SignatureDoesNotMatch\) for s3:\/\/recordings\/m-\d/ });
+  const totals = tallyRun(out);
+  t.equal(totals.failed, 0, 'no per-file failures');
+  t.equal(totals.downloaded, 0);
+  t.notMatch(JSON.stringify(out) + JSON.stringify(totals) + String(context.stopError?.message) + JSON.stringify(context.stopError?.details), secret, 'the secret appears nowhere');
+  t.ok(proxy.requests.length <= 4, `a handful of requests (numThreads 4), not one per file: ${proxy.requests.length}`);
 });
 
 t.test('503 SlowDown is retried, then the file downloads', async (t) => {

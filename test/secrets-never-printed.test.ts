@@ -90,8 +90,8 @@ t.test('no secret in any output or file of any command', async (t) => {
   t.equal(wrongKey.code, 2, 'a wrong passphrase is a key error');
   t.equal(unauthorized.code, 2, 'GWS 401 is a credentials error');
   t.match(unauthorized.stderr, /RCBS_GWS_AUTH/);
-  t.equal(refused.code, 1, 'S3 refusing every signature fails the media');
-  t.match(refused.stderr, /RCBS_S3_FORBIDDEN|SignatureDoesNotMatch/);
+  t.equal(refused.code, 2, 'S3 refusing the signature is a credentials error: the run stops');
+  t.match(refused.stderr, /RCBS_S3_AUTH[^\n]*SignatureDoesNotMatch|SignatureDoesNotMatch[^\n]*RCBS_S3_AUTH/);
 
   // `rcbs sandbox` briefly: it prints its own made-up credentials, never the caller's.
   const sandboxDir = path.join(dir, 'sandbox-cmd');

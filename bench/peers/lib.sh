@@ -38,11 +38,13 @@ start_server() {
 }
 
 # bench_start <name> <sizes>: everything a figure needs before it runs: a work folder
-# (removed at exit, with the server), the tools, a build, the sandbox server. Sets WORK and SERVER_PID.
+# (removed at exit, with the server and any pid the caller adds to BENCH_PIDS), the tools, a
+# build, the sandbox server. Sets WORK and SERVER_PID.
 bench_start() {
   WORK=$(mktemp -d "/tmp/$1.XXXXXX")
   SERVER_PID=
-  trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+  BENCH_PIDS=
+  trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; for p in $BENCH_PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
   need_tools
   npm run build >/dev/null
   start_server "$WORK" "$2"
@@ -59,7 +61,11 @@ tool_command() {
   case $tool in
     rcbs-t*) echo "env RCBS_NUM_THREADS=${tool#rcbs-t} RCBS_TARGET_DIR=$out node dist/cli.js -config $work/config.properties" ;;
     rclone) echo "rclone copy --transfers 16 bench:$S3_BUCKET/$S3_PREFIX $out" ;;
+    rclone-t*) echo "rclone copy --transfers ${tool#rclone-t} bench:$S3_BUCKET/$S3_PREFIX $out" ;;
     awscli) echo "$AWS --endpoint-url $S3_ENDPOINT s3 cp --recursive --quiet s3://$S3_BUCKET/$S3_PREFIX $out" ;;
+    awscli-t*) # max_concurrent_requests (default 10) lives only in the AWS config file.
+      printf '[default]\ns3 =\n  max_concurrent_requests = %s\n' "${tool#awscli-t}" > "$work/aws-$tool.config"
+      echo "env AWS_CONFIG_FILE=$work/aws-$tool.config $AWS --endpoint-url $S3_ENDPOINT s3 cp --recursive --quiet s3://$S3_BUCKET/$S3_PREFIX $out" ;;
     sdk-floor) echo "node bench/peers/sdk-floor.mjs $work $out" ;;
     sdk-undici) echo "env SDK_HANDLER=undici node bench/peers/sdk-floor.mjs $work $out" ;;
     *) echo "unknown tool $tool" >&2; exit 1 ;;
@@ -88,12 +94,14 @@ check_output() {
 
 # run_once <tool> <work>: one timed run; appends "wall rss_kb user sys server_cpu sync_s" to <work>/<tool>.runs
 run_once() {
-  local tool=$1 work=$2 out=$work/out-$1 cmd before after s0 s1
+  local tool=$1 work=$2
+  local out=$work/out-$1 cmd before after s0 s1
   rm -rf "$out"; mkdir -p "$out"; sync
   cmd=$(tool_command "$tool" "$work" "$out")
   before=$(server_cpu)
   # shellcheck disable=SC2086
-  /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" $cmd > "$work/$tool.stdout" 2> "$work/$tool.stderr" \
+  # Bounded: a run that hangs fails the bench after RUN_TIMEOUT seconds (default 900).
+  /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" timeout -k 10 "${RUN_TIMEOUT:-900}" $cmd > "$work/$tool.stdout" 2> "$work/$tool.stderr" \
     || { cat "$work/$tool.stderr" >&2; echo "$tool failed (command: $cmd)" >&2; exit 1; }
   after=$(server_cpu)
   # The peers do not fsync; rcbs fsyncs every file before its rename. The time to make the

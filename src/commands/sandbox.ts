@@ -19,6 +19,8 @@ export interface SandboxCommandOptions {
   dir?: string;
   /** false (--no-media): no media objects in S3, metadata only. */
   media?: boolean;
+  /** --page-latency: milliseconds GWS waits before answering each page of recordings. */
+  pageLatency?: number;
 }
 
 /** POSIX shell single quoting, for the export lines. */
@@ -35,6 +37,9 @@ function checkOptions(opts: SandboxCommandOptions): PagingMode | undefined {
   }
   if (opts.seed !== undefined && (!Number.isInteger(opts.seed) || opts.seed < 0)) {
     throw new RcbsError('RCBS_USAGE', `--seed must be a whole number of 0 or more, got ${opts.seed}`, { key: 'seed', value: opts.seed });
+  }
+  if (opts.pageLatency !== undefined && (!Number.isInteger(opts.pageLatency) || opts.pageLatency < 0)) {
+    throw new RcbsError('RCBS_USAGE', `--page-latency must be a whole number of milliseconds, 0 or more, got ${opts.pageLatency}`, { key: 'pageLatency', value: opts.pageLatency });
   }
   if (opts.mode !== undefined && !(PAGING_MODES as readonly string[]).includes(opts.mode)) {
     throw new RcbsError('RCBS_USAGE', `--mode must be one of ${PAGING_MODES.join(', ')}, got "${opts.mode}"`, { key: 'mode', value: opts.mode });
@@ -78,6 +83,7 @@ export async function sandboxCommand(
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(mode ? { mode } : {}),
     ...(opts.media === false ? { media: false } : {}),
+    ...(opts.pageLatency ? { pageLatencyMs: opts.pageLatency } : {}),
   });
   try {
     const configPath = path.join(dir, 'config.properties');
@@ -95,7 +101,7 @@ export async function sandboxCommand(
     out.write(
       [
         `# rcbs sandbox ready in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${sandbox.seed}, paging mode ${mode ?? 'links'})`,
-        `#   GWS  ${sandbox.gwsUrl}`,
+        `#   GWS  ${sandbox.gwsUrl}${opts.pageLatency ? ` (each page of recordings answered after ${opts.pageLatency} ms)` : ''}`,
         `#   S3   ${sandbox.s3Endpoint}  bucket ${sandbox.bucket}, keys ${sandbox.keyPrefix}<mediaId>`,
         `#   ${sandbox.recordings.length - odd} recordings + ${odd} deliberately broken ones, ${mediaCount} encrypted media objects`,
         `#   files: ${configPath}`,

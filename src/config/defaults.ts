@@ -12,6 +12,7 @@ export const DEFAULT_CONFIG: Readonly<RcbsConfig> = Object.freeze({
   gwsPageSize: 100,
   usePayloadSigning: false,
   s3KeyTemplate: '{keyPrefix}{mediaId}',
+  s3StallTimeout: 30_000,
   targetDir: 'target',
   recordingFolderFormat: 'yyyy/MM/dd/HH',
   decryptKeys: [],

@@ -4,7 +4,7 @@
 // generated from it (CONFIG_KEYS, configJsonSchema). Keys are case-sensitive, as in
 // the original tool.
 
-import { DAY_MS, HOUR_MS, MINUTE_MS, parseDate, parseDuration, type Parsed } from './duration.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, parseDate, parseDuration, type Parsed } from './duration.js';
 import { RcbsError } from '../errors.js';
 import type { RcbsConfig } from './types.js';
 
@@ -154,6 +154,11 @@ function path(text: string): Parsed<string> {
   return value.length > 0 ? ok(value) : bad('a folder path');
 }
 
+function filePath(text: string): Parsed<string> {
+  const value = text.trim();
+  return value.length > 0 ? ok(value) : bad('a file path');
+}
+
 function pathList(text: string): Parsed<string[]> {
   const files = text.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
   return files.length > 0 ? ok(files) : bad('one or more key file paths, separated by commas');
@@ -171,6 +176,12 @@ function s3Region(text: string): Parsed<string> {
 
 
 const days = (t: string) => parseDuration(t, DAY_MS, 'days');
+function stallTimeout(text: string): Parsed<number> {
+  const parsed = parseDuration(text, SECOND_MS, 'seconds');
+  // 0 would abort every transfer at once; below 100 ms a busy machine would look stalled.
+  if (parsed.ok && parsed.value < 100) return bad('a whole number of seconds (>= 1) or an ISO-8601 duration of at least PT0.1S, such as PT30S');
+  return parsed;
+}
 const hours = (t: string) => parseDuration(t, HOUR_MS, 'hours');
 function shardDuration(text: string): Parsed<number> {
   const parsed = days(text);
@@ -213,8 +224,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 's3Endpoint', field: 's3Endpoint', type: 'url', allowed: 'an http:// or https:// URL', extension: true, description: 'URL of an S3-compatible endpoint, overriding the settings API', parse: httpUrl },
   { key: 's3ForcePathStyle', field: 's3ForcePathStyle', type: 'boolean', allowed: 'true or false', extension: true, description: 'Address the bucket in the path (S3-compatible servers) instead of the host name', parse: boolean },
   { key: 's3KeyTemplate', field: 's3KeyTemplate', type: 'template', allowed: 'text with {field} placeholders', default: '{keyPrefix}{mediaId}', extension: true, description: 'S3 key of a media file, from the settings and the media file fields', parse: keyTemplate },
+  { key: 's3StallTimeout', field: 's3StallTimeout', type: 'duration', allowed: 'a whole number of seconds (>= 1) or an ISO-8601 duration such as PT30S', default: '30', extension: true, description: 'A download that receives no byte for this long is aborted and resumed with a Range request: seconds, or ISO-8601 (PT2M)', parse: stallTimeout },
+  { key: 'restoreArchivedDays', field: 'restoreArchivedDays', type: 'integer', allowed: 'an integer from 1 to 3650', extension: true, description: 'For media S3 holds in an archive tier (Glacier, Deep Archive): ask S3 to restore them (RestoreObject, Bulk tier) for this many days; off unless set', parse: integer(1, 3650) },
   { key: 'gwsPageSize', field: 'gwsPageSize', type: 'integer', allowed: 'an integer from 1 to 10000', default: '100', extension: true, description: 'Recordings asked per page of the recording API', parse: integer(1, 10_000) },
   { key: 'decryptDir', field: 'decryptDir', type: 'path', allowed: 'a folder path outside targetDir', extension: true, description: 'Where decrypted copies go (same relative paths); off when unset; never inside targetDir', parse: path },
+  { key: 'caFile', field: 'caFile', type: 'path', allowed: 'a PEM file of CA certificates', extension: true, description: 'CA certificates (PEM) trusted in addition to the system\'s, for GWS and S3: a TLS-inspecting proxy\'s or a private CA; relative = from the config file\'s folder', parse: filePath },
   { key: 'decryptKey', field: 'decryptKeys', type: 'path-list', allowed: 'key file paths separated by commas', extension: true, description: 'Private key files (PEM, PKCS#8, PKCS#12) for decrypting, separated by commas', parse: pathList },
 ] satisfies ConfigKey[]);
 

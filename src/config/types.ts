@@ -23,6 +23,10 @@ export interface RcbsConfig {
   s3Endpoint?: string;
   s3ForcePathStyle?: boolean;
   s3KeyTemplate: string; // default {keyPrefix}{mediaId}
+  s3StallTimeout: number; // ms without a byte before a download is aborted and resumed; default 30 s
+  restoreArchivedDays?: number; // ask S3 to restore archived objects (Bulk) for this many days; off unless set
+  // TLS trust (SPEC §3)
+  caFile?: string; // PEM bundle trusted in addition to Node's roots, GWS and S3
   // where
   targetDir: string; // forward slashes and UNC (//server/share) accepted
   recordingFolderFormat: string; // default yyyy/MM/dd/HH

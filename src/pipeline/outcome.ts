@@ -162,6 +162,10 @@ export function tallyRecord(totals: RunTotals, record: PipelineRecord): void {
     }
     if (media.decryptedNow) totals.decrypted++;
     if (media.verified) totals.verified++;
+    // `rcbs verify` re-checks with each file's method: counted by method too.
+    if (media.verified && media.verifiedBy && media.status !== 'downloaded' && media.status !== 'adopted') {
+      totals.verifiedBy[media.verifiedBy] = (totals.verifiedBy[media.verifiedBy] ?? 0) + 1;
+    }
   }
   if (record.status === 'interrupted' && !record.media.some((m) => m.status === 'interrupted')) totals.interrupted++;
   for (const error of record.errors) {

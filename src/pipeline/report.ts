@@ -99,7 +99,7 @@ export function formatSummary(pipelineName: string, context: Pick<RunContext, 'd
   // Rows for what this pipeline did: a verify or decrypt run downloads nothing.
   if (t.downloaded > 0 || (t.verified === 0 && t.decrypted === 0)) row('downloaded', `${t.downloaded} files, ${formatBytes(t.bytes)}, ${formatBytes(t.bytes / seconds)}/s`);
   if (t.adopted > 0) row('adopted', `${t.adopted} files (already on disk, verified against S3)`);
-  const methods = Object.entries(t.verifiedBy);
+  const methods = Object.entries(t.verifiedBy).sort(([a], [b]) => a.localeCompare(b));
   if (methods.length > 0) row('checked by', methods.map(([method, n]) => `${method} ${n}`).join(', '));
   if (t.verified > 0) row('verified', `${t.verified} files (size and MD5${context.config.decryptKeys.length ? ', decrypts' : ''})`);
   if (t.decrypted > 0) row('decrypted', `${t.decrypted} files`);

@@ -5,26 +5,31 @@
 // and the digest still covers the whole file without re-reading it. The resumed
 // response must carry the first response's ETag (If-Match is sent for real S3,
 // and checked here because some S3-compatible servers ignore it); otherwise the
-// object changed and the transfer starts again from zero.
+// object changed and the transfer starts again from zero. The whole file is then
+// proved by what the object offers (object-check.ts): its full-object checksum, its
+// MD5 ETag, or its size. Failures are classified by the policy in failure.ts: retried,
+// resumed, restarted, this object's failure, or the run's (RUN_STOPPING_CODES).
 
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { DEFAULT_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry.js';
-import { classifyS3Failure, objectUrl, type ObjectRef } from './failure.js';
+import { isRetryableError, retryDelay, sleep } from '../retry.js';
+import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
+import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
 import { chunksWritten } from './socket-garbage.js';
+
+export { etagMd5 } from './object-check.js';
 
 export interface TransferRequest extends ObjectRef {
   client: S3Client;
   /** The store's temp file beside the final name; created or truncated here. */
   tempPath: string;
   signal?: AbortSignal;
-  retry?: RetryPolicy;
+  retry?: TransferRetryPolicy;
   /** Delay before retry number `attempt`; tests pass a fast one. */
   delayMs?: (attempt: number, retryAfter: string | undefined) => number;
   /** Called with each chunk's size once it is on disk (for progress). */
@@ -32,60 +37,23 @@ export interface TransferRequest extends ObjectRef {
   log?: Logger;
   /** Bytes a previous run left in tempPath (the store's findPartial): continued, not re-fetched. */
   resumeFrom?: number;
+  /** No byte for this long (headers or body) aborts the attempt, which is then resumed by Range (s3StallTimeout). */
+  stallTimeoutMs?: number;
+  /** The client for the region S3 says the bucket is in (BucketClient.follow); without it, that answer fails the file. */
+  followRegion?: (region: string) => S3Client;
 }
 
 export interface TransferResult {
   bytes: number;
+  /** Hex MD5 of the file as written (the index keeps it for `verify`). */
   md5: string;
   etag?: string;
-  /** What proved the file right besides its length. */
-  verifiedBy: 'etag-md5' | 'checksum-sha256' | 'checksum-sha1' | 'checksum-crc32' | 'size';
+  /** What proved the file right besides its length (object-check.ts). */
+  verifiedBy: CheckMethod;
+  /** The object's full-object checksum (base64) when verifiedBy is a checksum method. */
+  checksum?: string;
   /** Ranged requests that continued a cut transfer. */
   resumes: number;
-}
-
-/** A checksum S3 returns for the whole object (x-amz-checksum-*), and how to compute it. */
-interface ObjectChecksum {
-  kind: 'checksum-sha256' | 'checksum-sha1' | 'checksum-crc32';
-  expected: string;
-  start(): { update(chunk: Buffer): void; digestBase64(): string };
-}
-
-function hashChecksum(algorithm: 'sha256' | 'sha1') {
-  return () => {
-    const hash = createHash(algorithm);
-    return { update: (chunk: Buffer) => void hash.update(chunk), digestBase64: () => hash.digest('base64') };
-  };
-}
-
-function crc32Checksum() {
-  let value = 0;
-  return {
-    update: (chunk: Buffer) => void (value = zlib.crc32(chunk, value)),
-    digestBase64: () => {
-      const out = Buffer.alloc(4);
-      out.writeUInt32BE(value >>> 0);
-      return out.toString('base64');
-    },
-  };
-}
-
-/** The object's full-object checksum, when it has one rcbs can compute (composite `…-N` ones cannot be). */
-function objectChecksum(res: GetObjectCommandOutput): ObjectChecksum | undefined {
-  const full = (value: string | undefined) => (value && !value.includes('-') ? value : undefined);
-  const sha256 = full(res.ChecksumSHA256);
-  if (sha256) return { kind: 'checksum-sha256', expected: sha256, start: hashChecksum('sha256') };
-  const sha1 = full(res.ChecksumSHA1);
-  if (sha1) return { kind: 'checksum-sha1', expected: sha1, start: hashChecksum('sha1') };
-  const crc32 = full(res.ChecksumCRC32);
-  if (crc32) return { kind: 'checksum-crc32', expected: crc32, start: crc32Checksum };
-  return undefined;
-}
-
-/** The MD5 an ETag stands for, when it is a plain one (not multipart `…-N`, not SSE-KMS style). */
-export function etagMd5(etag: string | undefined): string | undefined {
-  const bare = etag?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
-  return bare && /^[0-9a-f]{32}$/.test(bare) ? bare : undefined;
 }
 
 /** `bytes <start>-<end>/<total>` */
@@ -99,19 +67,22 @@ function parseContentRange(value: string | undefined): { start: number; total?: 
 interface Progress {
   written: number;
   md5: Hash;
-  checksum?: ReturnType<ObjectChecksum['start']>;
+  /** The digest of the object's checksum method, when it has one. */
+  checksum?: Digest;
 }
 
-/** Writes at explicit offsets and hashes a chunk only once it is on disk, so Progress never runs ahead of the file.
- * `idle()` waits for the write on the thread pool: when a transfer breaks, that write may
- * still land and move Progress after the stream has failed, and a resume computed before it
- * would write the rest at the wrong offset (the MD5 caught it; the retry refetched from zero). */
-function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number) => void): Writable & { idle(): Promise<void> } {
+/** Writes at explicit offsets and reports a chunk (`written`) only once it is on disk, so the
+ * transfer's progress never runs ahead of the file. `idle()` waits for the write on the
+ * thread pool: when a transfer breaks, that write may still land and move the progress
+ * after the stream has failed, and a resume computed before it would write the rest at
+ * the wrong offset (the MD5 caught it; the retry refetched from zero). */
+function fileSink(file: FileHandle, progress: Progress, written: (chunks: Buffer[], length: number) => void, watch: StallWatch): Writable & { idle(): Promise<void> } {
   let inflight: Promise<void> = Promise.resolve();
   // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
   // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
   // per chunk cost ~20% of the client's CPU on a 600 MiB backup).
   const writeChunks = async (chunks: Buffer[]) => {
+    watch.activity(true);
     let length = 0;
     for (const chunk of chunks) length += chunk.length;
     let done = chunks.length === 1
@@ -126,13 +97,8 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
         done += bytesWritten;
       }
     }
-    for (const chunk of chunks) {
-      progress.md5.update(chunk);
-      progress.checksum?.update(chunk);
-    }
-    progress.written += length;
-    chunksWritten(length);
-    onBytes?.(length);
+    written(chunks, length);
+    watch.activity(false);
   };
   const sink = new Writable({
     highWaterMark: 1 << 20,
@@ -148,9 +114,54 @@ function fileSink(file: FileHandle, progress: Progress, onBytes?: (bytes: number
   return Object.assign(sink, { idle: () => inflight.catch(() => {}) });
 }
 
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/**
+ * s3StallTimeout: a request whose answer stops (no header, or no body byte) for `ms`
+ * is aborted. The SDK's socket timeout does not cover a body on a socket that stays
+ * alive, and a stalled body is not the SDK's to retry (FACTS.md): the transfer resumes
+ * it by Range. Time spent writing to disk does not count (backpressure is not a stall).
+ */
+class StallWatch {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  #writing = false;
+
+  constructor(readonly ms: number) {
+    this.#timer = setTimeout(() => this.#expire(), ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get stalled(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** A chunk arrived (writing) or reached the disk (not writing): the clock starts again. */
+  activity(writing: boolean): void {
+    this.#writing = writing;
+    this.#timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #expire(): void {
+    if (this.#writing) this.#timer.refresh();
+    else this.#controller.abort();
+  }
+}
+
+function freshProgress(): Progress {
+  return { written: 0, md5: createHash('md5') };
+}
+
 /** Re-reads the first `bytes` of a partial file into fresh digests. */
 async function hashPartial(file: FileHandle, bytes: number): Promise<Progress> {
-  const progress: Progress = { written: 0, md5: createHash('md5') };
+  const progress = freshProgress();
   const buffer = Buffer.alloc(1 << 20);
   while (progress.written < bytes) {
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, bytes - progress.written), progress.written);
@@ -162,9 +173,20 @@ async function hashPartial(file: FileHandle, bytes: number): Promise<Progress> {
   return progress;
 }
 
-/** S3 asked to send its x-amz-checksum-* headers without the SDK validating (it cannot validate resumed ranges). */
-function withChecksumHeaders(command: GetObjectCommand): GetObjectCommand {
-  command.middlewareStack.add(
+/**
+ * S3 asked to send its x-amz-checksum-* headers, as a header and not as the command's
+ * ChecksumMode, so the SDK does not validate them too. With ChecksumMode ENABLED (or
+ * responseChecksumValidation WHEN_SUPPORTED, which sets it) @aws-sdk/client-s3 3.1175
+ * wraps the body in its own checksum stream (@aws-sdk/checksums flexible-checksums:
+ * createChecksumStream): a second pass over every byte with its pure-JS CRC64NVME
+ * (~195 MB/s here, bench/checksums.mjs), and a mismatch surfaces as a plain Error at the
+ * body's end, which rcbs could not tell from a broken link. rcbs checks every file
+ * itself, across resumed ranges the SDK never sees as one object (client.ts keeps
+ * responseChecksumValidation WHEN_REQUIRED; test/s3-verify-by-offer.test.ts pins it).
+ */
+function withChecksumHeaders<C extends GetObjectCommand | HeadObjectCommand>(command: C): C {
+  // One build-step middleware fits both commands; their stacks differ only in input types.
+  (command as GetObjectCommand).middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers?: Record<string, string> };
       if (request.headers) request.headers['x-amz-checksum-mode'] = 'ENABLED';
@@ -185,194 +207,354 @@ function shortBody(ref: ObjectRef, written: number, total: number): RcbsError {
     { bucket: ref.bucket, key: ref.key, written, total, retryable: true });
 }
 
-// A run can survive a flaky link on a large file: a failure after progress does
-// not use up the budget of consecutive failures, but the total is capped too.
-const TOTAL_ATTEMPTS_FACTOR = 10;
+/** What the transfer does after a failed attempt. */
+type AfterFailure = 'again' | 'done';
 
-export async function downloadObject(request: TransferRequest): Promise<TransferResult> {
-  const { client, bucket, key, tempPath, signal } = request;
-  const ref = { bucket, key };
-  const policy = request.retry ?? DEFAULT_RETRY;
-  const delayMs = request.delayMs ?? ((attempt, retryAfter) => retryDelay(policy, attempt, retryAfter));
-  const log = request.log ?? silentLogger;
+/**
+ * One object's transfer as explicit state (issue 16): the fields say where it stands,
+ * one method per event (headers, chunk, end, error, resume) moves it on. The loop in
+ * `run` only sends requests and hands each outcome to these methods, so a checksum
+ * method or a ranged part is a field and an event handler, not another closure.
+ */
+class ObjectTransfer {
+  readonly ref: ObjectRef;
+  readonly #request: TransferRequest;
+  #client: S3Client;
+  readonly #file: FileHandle;
+  readonly #policy: TransferRetryPolicy;
+  readonly #delayMs: (attempt: number, retryAfter: string | undefined) => number;
+  readonly #log: Logger;
+  readonly #signal: AbortSignal | undefined;
 
-  const file = await open(tempPath, request.resumeFrom ? 'r+' : 'w');
-  let progress: Progress = { written: 0, md5: createHash('md5') };
-  // A previous run's partial file: its bytes are hashed again (the digest must cover
-  // the whole file), and the first request is ranged without a known ETag.
-  let inherited = false;
-  if (request.resumeFrom) {
-    progress = await hashPartial(file, request.resumeFrom);
-    inherited = progress.written > 0;
+  /** Bytes on disk and digests of exactly those bytes. */
+  progress: Progress = freshProgress();
+  /** The ETag of the first response: every resumed range must carry it. */
+  etag: string | undefined;
+  /** The object's length, from the first response. */
+  total = 0;
+  /** How the file is proved to be the object, from the first response (or a HEAD for a partial file). */
+  check: ObjectCheck | undefined;
+  /** The checksum of what is on disk, once computed (a digest can be finished only once). */
+  #finalChecksum: string | undefined;
+  /** The partial file is a previous run's: no ETag guards it, the first response decides. */
+  inherited = false;
+  /** Ranged requests that continued a cut transfer. */
+  resumes = 0;
+  /** Requests sent. */
+  attempts = 0;
+  /** Failures in a row without a byte of progress (a failure after progress counts as the first). */
+  failures = 0;
+  /** A failed integrity check is retried once from zero; twice means the object itself is off. */
+  integrityRetried = false;
+  /** ExpiredToken: the credentials were fetched again once. */
+  credentialsRefreshed = false;
+  /** The bucket's region, as S3 named it, was followed. */
+  regionFollowed = false;
+  /** S3 answered at least once (headers): a later failure is not "unreachable". */
+  answered = false;
+
+  constructor(request: TransferRequest, file: FileHandle) {
+    this.#request = request;
+    this.#client = request.client;
+    this.#file = file;
+    this.ref = { bucket: request.bucket, key: request.key };
+    this.#policy = request.retry ?? S3_RETRY;
+    this.#delayMs = request.delayMs ?? ((attempt, retryAfter) => retryDelay(this.#policy, attempt, retryAfter));
+    this.#log = request.log ?? silentLogger;
+    this.#signal = request.signal;
   }
-  let etag: string | undefined;
-  let total = 0;
-  let checksum: ObjectChecksum | undefined;
-  let resumes = 0;
 
-  const restartFromZero = async () => {
-    inherited = false;
-    await file.truncate(0);
-    progress = { written: 0, md5: createHash('md5') };
-    etag = undefined;
-    checksum = undefined;
-  };
+  async run(): Promise<TransferResult> {
+    if (this.#request.resumeFrom) {
+      // A previous run's partial file: its bytes are hashed again (the digest must cover
+      // the whole file), and the first request is ranged without a known ETag.
+      this.progress = await hashPartial(this.#file, this.#request.resumeFrom);
+      this.inherited = this.progress.written > 0;
+    }
+    for (;;) {
+      if (this.#signal?.aborted) throw aborted(this.ref);
+      const before = this.progress.written;
+      try {
+        await this.#attempt();
+        break;
+      } catch (err) {
+        if ((await this.onError(err, before)) === 'done') break;
+      }
+    }
+    // s3-download commits with { synced: true } on the strength of this fsync.
+    await this.#file.sync();
+    return {
+      bytes: this.progress.written,
+      md5: this.progress.md5.digest('hex'),
+      ...(this.etag !== undefined ? { etag: this.etag } : {}),
+      verifiedBy: this.check?.method ?? 'size',
+      ...(this.check && isChecksumMethod(this.check.method) ? { checksum: this.check.expected } : {}),
+      resumes: this.resumes,
+    };
+  }
 
   /** One GET: from zero, or from what is on disk. Resolves when the file holds the whole object. */
-  const attempt = async (): Promise<void> => {
-    // Without an ETag nothing guards a resume: such an object is fetched whole again.
-    if (progress.written > 0 && etag === undefined && !inherited) await restartFromZero();
-    const from = progress.written;
-    const command = new GetObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: etag } : {}),
-    });
-    const res = await client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: signal });
-    const body = res.Body as Readable | undefined;
-    if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(ref)} answered without a body`, { ...ref, retryable: true });
-    const range = parseContentRange(res.ContentRange);
-    if (inherited) {
-      inherited = false;
-      // Only a plain-MD5 ETag can prove a file spliced across runs whole; otherwise start over.
-      if (!etagMd5(res.ETag) || !range || range.start !== from || range.total === undefined) {
-        body.destroy();
-        log.debug('partial file from an earlier run cannot be verified once resumed; downloading from zero', { object: objectUrl(ref) });
-        await restartFromZero();
-        return attempt();
+  async #attempt(): Promise<void> {
+    const watch = new StallWatch(this.#request.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    try {
+      await this.#requestOnce(watch);
+    } catch (err) {
+      if (watch.stalled && !this.#signal?.aborted) {
+        throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} stalled: no byte for ${watch.ms} ms (s3StallTimeout) after ${this.progress.written} bytes`,
+          { ...this.ref, written: this.progress.written, retryable: true }, { cause: err });
       }
-      etag = res.ETag;
-      total = range.total;
+      throw err;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  async #requestOnce(watch: StallWatch): Promise<void> {
+    const signal = this.#signal ? AbortSignal.any([this.#signal, watch.signal]) : watch.signal;
+    for (;;) {
+      const from = await this.resume();
+      const command = new GetObjectCommand({
+        Bucket: this.ref.bucket,
+        Key: this.ref.key,
+        ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: this.etag } : {}),
+      });
+      this.attempts++;
+      const res = await this.#client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: signal });
+      const body = res.Body as Readable | undefined;
+      if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} answered without a body`, { ...this.ref, retryable: true });
+      let next: 'body' | 'again';
+      try {
+        next = await this.onHeaders(res, from);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
+      if (next === 'again') {
+        body.destroy();
+        continue;
+      }
+      const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length), watch);
+      try {
+        await pipeline(body, sink, { signal });
+      } finally {
+        await sink.idle();
+      }
+      this.onEnd();
+      return;
+    }
+  }
+
+  /** Where the next request starts: what is on disk, unless nothing can guard a resume. */
+  async resume(): Promise<number> {
+    // Without an ETag nothing guards a resume: such an object is fetched whole again.
+    if (this.progress.written > 0 && this.etag === undefined && !this.inherited) await this.restartFromZero();
+    return this.progress.written;
+  }
+
+  /** The response head: decides whether its body continues the file ('body') or a new request is needed ('again'). */
+  async onHeaders(res: GetObjectCommandOutput, from: number): Promise<'body' | 'again'> {
+    this.answered = true;
+    const range = parseContentRange(res.ContentRange);
+    if (this.inherited) {
+      this.inherited = false;
+      // A file spliced across runs is accepted only if the whole of it can be proved: a
+      // ranged answer carries no whole-object checksum, so when its ETag is no MD5 a HEAD
+      // asks for the object's checksum (same ETag, so the same object). Else start over.
+      let check = offeredCheck(res);
+      if (check.method === 'size' && range && range.start === from) {
+        const head = await this.#head();
+        if (head.ETag === res.ETag) check = offeredCheck(head);
+      }
+      if (check.method === 'size' || !range || range.start !== from || range.total === undefined) {
+        this.#log.debug('partial file from an earlier run cannot be verified once resumed; downloading from zero', { object: objectUrl(this.ref) });
+        await this.restartFromZero();
+        return 'again';
+      }
+      await this.#adoptCheck(check);
+      this.etag = res.ETag;
+      this.total = range.total;
     }
     if (from > 0) {
-      if (res.ETag !== etag || (range && range.total !== undefined && range.total !== total)) {
-        body.destroy();
-        throw new RcbsError('RCBS_S3_CHANGED', `${objectUrl(ref)} changed during a resumed download (ETag ${etag} became ${res.ETag})`,
-          { ...ref, etag, newEtag: res.ETag });
+      if (res.ETag !== this.etag || (range && range.total !== undefined && range.total !== this.total)) {
+        throw new RcbsError('RCBS_S3_CHANGED', `${objectUrl(this.ref)} changed during a resumed download (ETag ${this.etag} became ${res.ETag})`,
+          { ...this.ref, etag: this.etag, newEtag: res.ETag });
       }
       if (!range || range.start !== from) {
         // The server ignored Range and sent the whole object: take it from zero.
-        log.debug('server ignored the Range request; downloading from zero', { object: objectUrl(ref) });
-        await restartFromZero();
+        this.#log.debug('server ignored the Range request; downloading from zero', { object: objectUrl(this.ref) });
+        await this.restartFromZero();
       }
     }
-    if (progress.written === 0) {
-      etag = res.ETag;
-      total = range?.total ?? res.ContentLength ?? 0;
+    if (this.progress.written === 0) {
       if (range?.total === undefined && res.ContentLength === undefined) {
-        body.destroy();
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)} answered without a Content-Length; its size cannot be checked`, { ...ref });
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(this.ref)} answered without a Content-Length; its size cannot be checked`, { ...this.ref });
       }
-      checksum = objectChecksum(res);
-      if (checksum) progress.checksum = checksum.start();
+      this.etag = res.ETag;
+      this.total = range?.total ?? res.ContentLength ?? 0;
+      await this.#adoptCheck(offeredCheck(res));
     } else {
-      resumes++;
+      this.resumes++;
     }
-    const sink = fileSink(file, progress, request.onBytes);
-    try {
-      await pipeline(body, sink, { signal });
-    } finally {
-      await sink.idle();
+    return 'body';
+  }
+
+  /** Chunks that reached the file: their digests (the file sink calls this only once they are on disk). */
+  onChunk(chunks: Buffer[], length: number): void {
+    for (const chunk of chunks) {
+      this.progress.md5.update(chunk);
+      this.progress.checksum?.update(chunk);
     }
-    if (progress.written < total) throw shortBody(ref, progress.written, total);
-    verify();
-  };
+    this.progress.written += length;
+    chunksWritten(length);
+    this.#request.onBytes?.(length);
+  }
+
+  /** The body ended: short means resumable, whole means checked. */
+  onEnd(): void {
+    if (this.progress.written < this.total) throw shortBody(this.ref, this.progress.written, this.total);
+    this.verify();
+  }
+
+  /** A failed attempt: retried, resumed, restarted from zero, accepted ('done'), or thrown. */
+  async onError(err: unknown, before: number): Promise<AfterFailure> {
+    const signal = this.#signal;
+    if (signal?.aborted) throw aborted(this.ref);
+    if (err instanceof RcbsError && err.code === 'RCBS_S3_INTEGRITY') {
+      if (this.integrityRetried) throw err;
+      this.integrityRetried = true;
+      this.#log.warn('downloaded file failed its integrity check; downloading again from zero', { object: objectUrl(this.ref), reason: err.message });
+      await this.restartFromZero();
+      return 'again';
+    }
+    const failure = classifyS3Failure(err, this.ref, this.#policy);
+    if (failure.kind === 'region') {
+      // Followed once per transfer: a second redirect means the redirects go round.
+      if (!this.#request.followRegion || this.regionFollowed) throw failure.error;
+      this.regionFollowed = true;
+      this.#client = this.#request.followRegion(failure.region);
+      return 'again';
+    }
+    if (failure.kind === 'fatal') throw failure.error;
+    if (failure.kind === 'stop') {
+      // An expired session token may only need the credentials fetched again (a role, SSO): once.
+      if (!failure.refreshCredentials || this.credentialsRefreshed) throw failure.error;
+      this.credentialsRefreshed = true;
+      this.#log.info('S3 says the session token expired; refreshing the credentials once', { object: objectUrl(this.ref) });
+      await this.#client.config.credentials({ forceRefresh: true }).catch(() => undefined);
+      return 'again';
+    }
+    if (this.inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
+      this.inherited = false;
+      if (await this.#inheritedIsWhole().catch(() => false)) {
+        this.verify();
+        this.#log.debug('partial file from an earlier run is already the whole object; kept', { object: objectUrl(this.ref), bytes: this.progress.written });
+        return 'done';
+      }
+      this.#log.info('partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero', { object: objectUrl(this.ref), bytes: this.progress.written });
+      await this.restartFromZero();
+      return 'again';
+    }
+    this.failures = this.progress.written > before ? 1 : this.failures + 1;
+    if (this.failures > this.#policy.maxRetries || this.attempts >= this.#policy.maxAttempts) {
+      if (failure.kind === 'changed') throw failure.error;
+      if (!this.answered && isRetryableError({ ...this.#policy, errorCodes: this.#policy.unreachableCodes }, err)) {
+        throw new RcbsError('RCBS_S3_UNREACHABLE', `S3 could not be reached for ${objectUrl(this.ref)} after ${this.attempts} attempts (${failure.error.message}): check s3Endpoint / the region, the network, and awsProxyHost/awsProxyPort if a proxy is needed; the run stops`,
+          { ...failure.error.details, attempts: this.attempts, retryable: undefined }, { cause: err });
+      }
+      throw new RcbsError('RCBS_S3_TRANSFER', `${failure.error.message}; gave up after ${this.attempts} attempts`,
+        { ...failure.error.details, attempts: this.attempts, retryable: undefined }, { cause: err });
+    }
+    if (failure.kind === 'changed') {
+      this.#log.warn('S3 object changed during a resumed download; downloading again from zero', { object: objectUrl(this.ref) });
+      await this.restartFromZero();
+      return 'again';
+    }
+    const wait = this.#delayMs(this.failures, failure.kind === 'retry' ? failure.retryAfter : undefined);
+    this.#log.debug('S3 download attempt failed; retrying', { object: objectUrl(this.ref), reason: failure.error.message, written: this.progress.written, waitMs: Math.round(wait) });
+    if (!(await sleep(wait, signal))) throw aborted(this.ref);
+    return 'again';
+  }
+
+  async restartFromZero(): Promise<void> {
+    this.inherited = false;
+    await this.#file.truncate(0);
+    this.progress = freshProgress();
+    this.etag = undefined;
+    this.check = undefined;
+    this.#finalChecksum = undefined;
+  }
+
+  /** Takes the object's check; a checksum's digest is brought up to what is on disk already. */
+  async #adoptCheck(check: ObjectCheck): Promise<void> {
+    this.check = check;
+    this.#finalChecksum = undefined;
+    if (!isChecksumMethod(check.method)) return;
+    const digest = await startDigest(check.method);
+    const buffer = Buffer.alloc(Math.min(1 << 20, Math.max(1, this.progress.written)));
+    for (let at = 0; at < this.progress.written; ) {
+      const { bytesRead } = await this.#file.read(buffer, 0, Math.min(buffer.length, this.progress.written - at), at);
+      if (bytesRead === 0) break;
+      digest.update(buffer.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    this.progress.checksum = digest;
+  }
+
+  #head() {
+    return this.#client.send(withChecksumHeaders(new HeadObjectCommand({ Bucket: this.ref.bucket, Key: this.ref.key })), { abortSignal: this.#signal });
+  }
+
+  #checksumOnDisk(): string | undefined {
+    this.#finalChecksum ??= this.progress.checksum?.digest();
+    return this.#finalChecksum;
+  }
 
   /**
    * S3 answers 416 to a Range that starts at or past the object's end. For a partial file
    * from an earlier run that usually means the run died between the last byte and the
-   * rename: the file is whole. A HEAD tells: same length and the MD5 the ETag names, and it
-   * is kept without fetching a byte; otherwise it is downloaded again from zero.
+   * rename: the file is whole. A HEAD tells: same length and the object's checksum or the
+   * MD5 its ETag names, and it is kept without fetching a byte; otherwise it is downloaded
+   * again from zero.
    */
-  const inheritedIsWhole = async (): Promise<boolean> => {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    const expected = etagMd5(head.ETag);
-    if (!expected || head.ContentLength !== progress.written || progress.md5.copy().digest('hex') !== expected) return false;
-    etag = head.ETag;
-    total = head.ContentLength;
+  async #inheritedIsWhole(): Promise<boolean> {
+    const head = await this.#head();
+    const check = offeredCheck(head);
+    if (check.method === 'size' || head.ContentLength !== this.progress.written) return false;
+    await this.#adoptCheck(check);
+    const actual = check.method === 'etag-md5' ? this.progress.md5.copy().digest('hex') : this.#checksumOnDisk();
+    if (actual !== check.expected) return false;
+    this.etag = head.ETag;
+    this.total = head.ContentLength;
     return true;
-  };
+  }
 
-  const verify = (): void => {
-    const details = { ...ref, etag, bytes: progress.written, expectedBytes: total };
+  /** Length, then the object's checksum or the ETag's MD5, against what is on disk. */
+  verify(): void {
+    const { ref, progress, total, etag, check } = this;
+    const details = { ...ref, etag, bytes: progress.written, expectedBytes: total, verifiedBy: check?.method };
     if (progress.written !== total) {
       throw new RcbsError('RCBS_S3_INTEGRITY',
         `${objectUrl(ref)}: wrote ${progress.written} bytes but the object has ${total}`, details);
     }
-    const expectedMd5 = etagMd5(etag);
-    if (expectedMd5) {
+    if (check?.method === 'etag-md5') {
       const md5 = progress.md5.copy().digest('hex');
-      if (md5 !== expectedMd5) {
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have MD5 ${md5} but the ETag says ${expectedMd5}`, details);
+      if (md5 !== check.expected) {
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have MD5 ${md5} but the ETag says ${check.expected}`, details);
       }
-    } else if (checksum && progress.checksum) {
-      const actual = progress.checksum.digestBase64();
-      if (actual !== checksum.expected) {
-        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${checksum.kind} ${actual} but S3 says ${checksum.expected}`, details);
+    } else if (check && isChecksumMethod(check.method)) {
+      const actual = this.#checksumOnDisk();
+      if (actual !== check.expected) {
+        throw new RcbsError('RCBS_S3_INTEGRITY', `${objectUrl(ref)}: the downloaded bytes have ${check.method.toUpperCase()} ${actual} but S3 says ${check.expected}`, details);
       }
     }
-  };
+  }
+}
 
+export async function downloadObject(request: TransferRequest): Promise<TransferResult> {
+  const file = await open(request.tempPath, request.resumeFrom ? 'r+' : 'w');
   try {
-    let failures = 0;
-    let attempts = 0;
-    let integrityRetried = false;
-    for (;;) {
-      if (signal?.aborted) throw aborted(ref);
-      const before = progress.written;
-      attempts++;
-      try {
-        await attempt();
-        break;
-      } catch (err) {
-        if (signal?.aborted) throw aborted(ref);
-        if (err instanceof RcbsError && err.code === 'RCBS_S3_INTEGRITY') {
-          // Corruption on the way is retried once from zero; twice means the object itself is off.
-          if (integrityRetried) throw err;
-          integrityRetried = true;
-          log.warn('downloaded file failed its integrity check; downloading again from zero', { object: objectUrl(ref), reason: err.message });
-          await restartFromZero();
-          continue;
-        }
-        const failure = classifyS3Failure(err, ref, policy);
-        if (failure.kind === 'fatal') throw failure.error;
-        if (inherited && failure.kind === 'changed' && failure.error.details.status === 416) {
-          inherited = false;
-          if (await inheritedIsWhole().catch(() => false)) {
-            verify();
-            log.debug('partial file from an earlier run is already the whole object; kept', { object: objectUrl(ref), bytes: progress.written });
-            break;
-          }
-          log.info('partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero', { object: objectUrl(ref), bytes: progress.written });
-          await restartFromZero();
-          continue;
-        }
-        failures = progress.written > before ? 1 : failures + 1;
-        if (failures >= policy.attempts || attempts >= policy.attempts * TOTAL_ATTEMPTS_FACTOR) {
-          if (failure.kind === 'changed') throw failure.error;
-          throw new RcbsError('RCBS_S3_TRANSFER', `${failure.error.message}; gave up after ${attempts} attempts`,
-            { ...failure.error.details, attempts, retryable: undefined }, { cause: err });
-        }
-        if (failure.kind === 'changed') {
-          log.warn('S3 object changed during a resumed download; downloading again from zero', { object: objectUrl(ref) });
-          await restartFromZero();
-          continue;
-        }
-        const wait = delayMs(failures, failure.kind === 'retry' ? failure.retryAfter : undefined);
-        log.debug('S3 download attempt failed; retrying', { object: objectUrl(ref), reason: failure.error.message, written: progress.written, waitMs: Math.round(wait) });
-        if (!(await sleep(wait, signal))) throw aborted(ref);
-      }
-    }
-    // s3-download commits with { synced: true } on the strength of this fsync.
-    await file.sync();
+    return await new ObjectTransfer(request, file).run();
   } finally {
     await file.close();
   }
-  return {
-    bytes: progress.written,
-    md5: progress.md5.digest('hex'),
-    ...(etag !== undefined ? { etag } : {}),
-    verifiedBy: etagMd5(etag) ? 'etag-md5' : checksum?.kind ?? 'size',
-    resumes,
-  };
 }

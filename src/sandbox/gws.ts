@@ -9,6 +9,7 @@
 //   `offset` offset paging, no links;
 //   `capped` ignores offset: every query returns its first min(limit, cap) matches,
 //            the broken server the client must beat by splitting the time slice.
+// - Latency per page of recordings (pageLatencyMs), each request delayed on its own.
 // - Faults, for retry tests: latency, and a seeded share of requests answered 429
 //   (Retry-After), 503, or a reset socket. One PRNG draw per request in arrival
 //   order, so a sequential client sees the same faults for the same seed.
@@ -66,6 +67,9 @@ export interface SandboxGwsOptions {
   /** capped mode: never more than this many recordings per query. */
   cap?: number;
   faults?: GwsFaults;
+  /** Delay before answering each page of recordings (not the settings), each request on its own:
+   * a server that is slow per page, so concurrent slices can be measured. */
+  pageLatencyMs?: number;
 }
 
 export interface GwsRequestInfo {
@@ -150,6 +154,19 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
     res.end(text);
   };
 
+  // The served recordings sorted by stopTime then id, sorted again only when the set changes
+  // (another array, or one that grew or shrank): sorting on every page made paging quadratic.
+  // A recording's stopTimeMs must not change in place (none does: late media keep it).
+  let index: { served: Iterable<ServedRecording>; length: number; sorted: ServedRecording[] } | undefined;
+  const sortedRecordings = (): ServedRecording[] => {
+    const served = options.recordings();
+    const length = Array.isArray(served) ? served.length : -1;
+    if (index && index.served === served && length >= 0 && index.length === length) return index.sorted;
+    const sorted = [...served].sort(byStopTimeThenId);
+    index = { served, length, sorted };
+    return sorted;
+  };
+
   const recordingsPage = (req: IncomingMessage, url: URL): { status: number; body: Body } => {
     const q = url.searchParams;
     const startTime = intParam(q, 'startTime', 0, 0);
@@ -160,16 +177,17 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
     if (problem !== undefined) return { status: 400, body: { statusCode: 10, statusMessage: `Validation error: ${problem}` } };
     const [start, end, size, from] = [startTime, endTime, limit, offset] as number[] as [number, number, number, number];
 
-    const matches: ServedRecording[] = [];
-    for (const r of options.recordings()) if (r.stopTimeMs >= start && r.stopTimeMs < end) matches.push(r);
-    matches.sort((a, b) => a.stopTimeMs - b.stopTimeMs || idOf(a).localeCompare(idOf(b)));
+    // The window is [first, last) of the sorted recordings: two binary searches, not a scan.
+    const sorted = sortedRecordings();
+    const first = firstStoppedAtOrAfter(sorted, start);
+    const last = Math.max(first, firstStoppedAtOrAfter(sorted, end));
 
     if (mode === 'capped') {
-      return { status: 200, body: { statusCode: 0, recordings: matches.slice(0, Math.min(size, cap)).map((r) => r.recording) } };
+      return { status: 200, body: { statusCode: 0, recordings: sorted.slice(first, Math.min(last, first + Math.min(size, cap))).map((r) => r.recording) } };
     }
-    const page = matches.slice(from, from + size).map((r) => r.recording);
+    const page = sorted.slice(Math.min(last, first + from), Math.min(last, first + from + size)).map((r) => r.recording);
     const body: Body = { statusCode: 0, recordings: page };
-    if (mode === 'links' && from + size < matches.length) {
+    if (mode === 'links' && from + size < last - first) {
       const next = new URLSearchParams(q);
       next.set('offset', String(from + size));
       next.set('limit', String(size));
@@ -182,9 +200,10 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
     return { status: 200, body };
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-    const route = url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : '';
+  const routeOf = (url: URL) => (url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : '');
+
+  const handle = (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const route = routeOf(url);
     counts.set(route, (counts.get(route) ?? 0) + 1);
     const info: GwsRequestInfo = { method: req.method ?? 'GET', route, query: url.searchParams, status: 200 };
     const answer = (status: number, body: Body, headers?: Record<string, string | string[]>) => {
@@ -246,9 +265,10 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
   const server = createServer((req, res) => {
     // The request body (none expected) is drained so keep-alive works.
     req.resume();
-    const latency = faults.latencyMs ?? 0;
-    if (latency > 0) setTimeout(() => handle(req, res), latency);
-    else handle(req, res);
+    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    const latency = (faults.latencyMs ?? 0) + (routeOf(url) === recordingsUri ? (options.pageLatencyMs ?? 0) : 0);
+    if (latency > 0) setTimeout(() => handle(req, res, url), latency);
+    else handle(req, res, url);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -295,4 +315,23 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
 function idOf(r: ServedRecording): string {
   const id = r.recording.id;
   return typeof id === 'string' ? id : '';
+}
+
+// What String.prototype.localeCompare does without arguments, without building a collator per call.
+const ids = new Intl.Collator();
+
+function byStopTimeThenId(a: ServedRecording, b: ServedRecording): number {
+  return a.stopTimeMs - b.stopTimeMs || ids.compare(idOf(a), idOf(b));
+}
+
+/** Index of the first recording (sorted by stopTime) that stopped at or after `time`. */
+function firstStoppedAtOrAfter(sorted: readonly ServedRecording[], time: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]!.stopTimeMs < time) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

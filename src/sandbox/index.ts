@@ -28,6 +28,8 @@ export interface SandboxOptions {
   /** capped mode: never more than this many recordings per query. */
   cap?: number;
   faults?: GwsFaults;
+  /** GWS waits this long before answering each page of recordings (default 0). */
+  pageLatencyMs?: number;
   /** "Now" the stopTimes are placed before (default Date.now()). */
   now?: number;
   /** stopTimes fall in [start, end); default [now - 47 h, now - 1 min), inside the default maxAge=2 window. */
@@ -161,6 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const keyPrefix = options.keyPrefix ?? SANDBOX_DEFAULTS.keyPrefix;
   for (const size of options.mediaSizes ?? []) checkCount('mediaSizes', size, 0);
   if (options.maxSegments !== undefined) checkCount('maxSegments', options.maxSegments, 1);
+  if (options.pageLatencyMs !== undefined) checkCount('pageLatencyMs', options.pageLatencyMs, 0);
   const generate: GenerateOptions = {
     count, seed, range, mediaSize, keyPrefix, oddities: options.oddities ?? true,
     ...(options.mediaSizes ? { mediaSizes: options.mediaSizes } : {}),
@@ -215,6 +218,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.cap !== undefined ? { cap: options.cap } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.pageLatencyMs ? { pageLatencyMs: options.pageLatencyMs } : {}),
     });
     const gwsServer = gws;
 

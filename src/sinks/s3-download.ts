@@ -12,19 +12,24 @@
 // A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
+//
+// A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file, like a
+// full target folder: it stops the run (context.stopRun, exit 4) with one message
+// instead of failing each media file in turn.
 
 import _ from 'highland';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
-import { failMedia, itemProblem } from '../pipeline/outcome.js';
+import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
-import { objectUrl } from '../s3/failure.js';
+import { objectUrl, RUN_STOPPING_CODES } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
+import { folderWideError } from '../store/fs-errors.js';
+import { trustSummary, untrustedCertificateError } from '../net/trust.js';
 
 interface Options {
   /** Transfers in flight; overrides downloadMode/numThreads. */
@@ -71,22 +76,54 @@ export async function createS3Download(options: Options, context: RunContext, se
   checkKeyTemplate(config.s3KeyTemplate);
   // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
   // start-up that metadata-only, verify and decrypt runs do without.
-  const [{ checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
   const location: S3Location = await resolveS3Location(context);
-  let client: S3Client | undefined;
+  let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
-    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs });
-    await checkCredentials(client);
+    bucketClient = new BucketClient(
+      (region) => createS3Client(config, context.credentials, { ...location, region }, { concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env),
+      location.region,
+      (from, to) => log.info(`the bucket ${location.bucket} is in region ${to}, not ${from}: following it`, { bucket: location.bucket, region: to, configured: from }),
+    );
+    await checkCredentials(bucketClient.client);
   }
   const slots = new TransferSlots(concurrency);
   const progress = progressReporter(context);
 
+  const endpointHost = location.endpoint ? new URL(location.endpoint).host : `s3.${location.region}.amazonaws.com`;
+  /** Failures that are the whole run's, not one file's (context.stopRun): credentials S3 rejects
+   * (exit 2), S3 or its proxy unreachable (exit 4), the target folder, a refused certificate. */
+  const runWide = (error: RcbsError) =>
+    (RUN_STOPPING_CODES.includes(error.code) ? error : undefined) ?? folderWideError(error) ?? untrustedCertificateError(error, 's3', endpointHost, trustSummary(config.caFile, context.env, 's3'));
+
   const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    failMedia(record, media, COMPONENT, itemProblem(context, error));
+    if (error.code === 'RCBS_S3_ARCHIVED') {
+      // An outcome of its own: listed apart, not retried, holds the checkpoint back.
+      archiveMedia(record, media, COMPONENT, { code: error.code, message: error.message });
+      log.warn('media file archived in S3: not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, reason: error.message });
+      return;
+    }
+    failMedia(record, media, COMPONENT, itemProblem(context, error, runWide));
     // Work the run stopped before is not a failure, and not worth a line per file.
     if (media.status === 'interrupted') return;
     log.error('media file not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, code: error.code, reason: error.message });
+  };
+
+  /** restoreArchivedDays: asks S3 to restore an archived object; the outcome joins the media's message. */
+  const restore = async (key: string, err: unknown): Promise<unknown> => {
+    const error = toRcbsError(err);
+    if (error.code !== 'RCBS_S3_ARCHIVED' || !config.restoreArchivedDays || !bucketClient) return err;
+    const { requestRestore } = await import('../s3/restore.js');
+    const storageClass = typeof error.details.storageClass === 'string' ? error.details.storageClass : undefined;
+    try {
+      const outcome = await requestRestore(bucketClient.client, { bucket: location.bucket, key }, config.restoreArchivedDays, storageClass, signal);
+      log.info(outcome, { object: objectUrl({ bucket: location.bucket, key }), days: config.restoreArchivedDays, tier: 'Bulk' });
+      return new RcbsError(error.code, `${error.message.replace(/: restore it first.*$/, '')}: ${outcome} (Bulk, ${config.restoreArchivedDays} days); the next run downloads it once restored`, error.details, { cause: err });
+    } catch (restoreError) {
+      log.warn('could not ask S3 to restore an archived object', { object: objectUrl({ bucket: location.bucket, key }), reason: (restoreError as Error).message });
+      return err;
+    }
   };
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
@@ -98,7 +135,8 @@ export async function createS3Download(options: Options, context: RunContext, se
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
       try {
         const result = await downloadObject({
-          client: client!,
+          client: bucketClient!.client,
+          followRegion: (region) => bucketClient!.follow(region),
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
@@ -106,6 +144,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
+          stallTimeoutMs: config.s3StallTimeout,
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         });
         // downloadObject fsynced the file before returning.
@@ -117,6 +156,8 @@ export async function createS3Download(options: Options, context: RunContext, se
           size: result.bytes,
           md5: result.md5,
           ...(result.etag !== undefined ? { etag: result.etag } : {}),
+          verifiedBy: result.verifiedBy,
+          ...(result.checksum !== undefined ? { checksum: result.checksum } : {}),
           completedAt: Date.now(),
         });
         media.status = 'downloaded';
@@ -127,9 +168,12 @@ export async function createS3Download(options: Options, context: RunContext, se
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
       } catch (err) {
+        // Stopped before the slot is handed on, so the transfer queued next does not start.
+        const stop = runWide(toRcbsError(err, 'RCBS_S3_TRANSFER'));
+        if (stop) context.stopRun(stop);
         // Never a final name for unverified bytes: the temp file goes.
         await write.abort();
-        throw err;
+        throw await restore(key, err);
       }
     });
   };

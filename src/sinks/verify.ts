@@ -1,6 +1,9 @@
 // Sink `verify` (`rcbs verify`): checks a backup against its index. Every media
 // file a recording JSON lists and the index knows must be on disk with the
-// indexed size and MD5; every JSON must parse (the backup-dir source reports
+// indexed size and MD5, and, when the download was proved by the object's own
+// checksum (CRC64NVME, CRC32, CRC32C, SHA-1, SHA-256: SPEC §5), that checksum
+// again, computed in the same pass; the method is shown per file and counted in
+// the summary; every JSON must parse (the backup-dir source reports
 // those that don't); at the end, index entries whose file is gone are "missing"
 // and .bin files nobody indexed are "orphans". With decryptKeys set, each media
 // file must also decrypt (to nowhere). Every problem is a failure: exit 1.
@@ -15,13 +18,31 @@ import fg from 'fast-glob';
 import _ from 'highland';
 import { failRecord } from '../pipeline/outcome.js';
 import { defineComponent, type ComponentEvents, type PipelineRecord, type RunContext } from '../pipeline/types.js';
-import type { Store } from '../store/types.js';
+import type { IndexEntry, Store } from '../store/types.js';
+import { isChecksumMethod, startDigest } from '../s3/object-check.js';
 import { toRcbsError } from '../errors.js';
 
 export async function md5OfFile(file: string): Promise<string> {
+  return (await digestsOfFile(file)).md5;
+}
+
+/** The file's MD5 and, for a checksum method, its S3-style checksum: one read. */
+async function digestsOfFile(file: string, method?: string): Promise<{ md5: string; checksum?: string }> {
   const hash = createHash('md5');
-  await pipeline(createReadStream(file), new Writable({ write(chunk: Buffer, _enc, done) { hash.update(chunk); done(); } }));
-  return hash.digest('hex');
+  const checksum = isChecksumMethod(method) ? await startDigest(method) : undefined;
+  await pipeline(createReadStream(file), new Writable({
+    write(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      checksum?.update(chunk);
+      done();
+    },
+  }));
+  return { md5: hash.digest('hex'), ...(checksum ? { checksum: checksum.digest() } : {}) };
+}
+
+/** How an index entry's file was proved; lines from before the method was recorded say md5. */
+function methodOf(entry: IndexEntry): string {
+  return entry.verifiedBy ?? 'md5';
 }
 
 type Decryptor = (file: string) => Promise<void>;
@@ -57,9 +78,14 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
       failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (size ${size}, indexed ${entry.size})`));
       continue;
     }
-    const md5 = await md5OfFile(file);
-    if (md5 !== entry.md5) {
-      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (MD5 ${md5}, indexed ${entry.md5})`));
+    const method = methodOf(entry);
+    const digests = await digestsOfFile(file, entry.checksum !== undefined ? method : undefined);
+    if (digests.md5 !== entry.md5) {
+      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (MD5 ${digests.md5}, indexed ${entry.md5}; downloaded with ${method} check)`));
+      continue;
+    }
+    if (digests.checksum !== undefined && digests.checksum !== entry.checksum) {
+      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (${method.toUpperCase()} ${digests.checksum}, S3 said ${entry.checksum})`));
       continue;
     }
     if (decrypt) {
@@ -72,6 +98,8 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
       }
     }
     media.verified = true;
+    media.verifiedBy = method;
+    context.log.debug('media file verified', { path: media.path, verifiedBy: method });
     context.progress({ files: 1, bytes: size });
   }
 }

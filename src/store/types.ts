@@ -14,6 +14,11 @@ export interface IndexEntry {
   /** Hex MD5 of the file as written (the encrypted bytes). */
   md5: string;
   etag?: string;
+  /** How the download was proved to be the S3 object: a checksum method (crc64nvme, crc32,
+   * crc32c, sha1, sha256), etag-md5 or size. Absent in lines written before it existed. */
+  verifiedBy?: string;
+  /** The object's full-object checksum (base64) when verifiedBy is a checksum method. */
+  checksum?: string;
   completedAt: number;
 }
 
