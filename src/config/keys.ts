@@ -271,6 +271,13 @@ export function nearestName(name: string, names: readonly string[]): { name: str
   return best;
 }
 
+/** `; did you mean "backup"?` when a known name is close enough to be the one meant, else ''. */
+export function didYouMean(name: string, names: readonly string[]): string {
+  if (names.length === 0) return '';
+  const nearest = nearestName(name, names);
+  return nearest.distance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean "${nearest.name}"?` : '';
+}
+
 /** "did you mean maxAge?" for an unknown key. */
 export function unknownKeyHint(name: string): string {
   const nearest = nearestName(name, CONFIG_KEYS.map((k) => k.key));

@@ -68,6 +68,10 @@ export interface PipelineRecord {
   /** Set by json-writer when it (re)wrote the JSON in this run. */
   written?: boolean;
   errors: RecordError[];
+  /** Set by `select`: the row this record now stands for (fields in output order). Sinks
+   * that write data (`file`, `ndjson`) write the row instead of the recording; the
+   * recording and its outcome stay for the summary and the failures list. */
+  row?: Record<string, unknown>;
 }
 
 export type RecordStream = Highland.Stream<PipelineRecord>;
@@ -115,6 +119,9 @@ export interface ComponentEvents {
 
 export interface RunContext {
   readonly config: Readonly<RcbsConfig>;
+  /** Where each config key's value came from ("defaults", "config.properties line 3",
+   * "--set"…): lets a component tell a setting the operator made from a default. */
+  readonly configSources: Readonly<Record<string, string>>;
   readonly credentials: Readonly<Credentials>;
   readonly log: Logger;
   /** Aborted on SIGINT/SIGTERM, or by stopRun(): stop taking new work, finish or clean up in-flight work. */
@@ -155,6 +162,12 @@ export interface ComponentDef<O = Record<string, unknown>> {
   writesTarget?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
+  /** A step using it, for docs/components.md: its `with`, and what it does in words. */
+  example?: { with: Record<string, unknown>; says: string };
+  /** Checks beyond the schema (a regex that does not compile, a bad path template), at
+   * load with the rest, so `rcbs validate` reports them: each problem as
+   * `<JSON pointer under with>: <what is wrong>` (`/all/1/regex: …`). */
+  check?(options: O): string[];
   /** Declares that one record in may become several out (select's flatten): the runner
    * then does not hold it to records in = records out + dropped. */
   fansOut?: boolean;

@@ -38,12 +38,17 @@ export function renderComponentsDoc(): string {
     '',
     'A pipeline file names one source, transforms in order, and one or more sinks, each as',
     '`{ "use": "<component>", "with": { …options } }`. String options may refer to config keys as',
-    '`${config.key}` and to environment variables as `${env.NAME}`.',
+    '`${config.key}` and to environment variables as `${env.NAME}`. A pipeline may declare `params`',
+    '(`"params": {"agent": {"description": "…", "default": …}}`), used as `${param.agent}` anywhere in',
+    'its steps and given with `--set agent=…`. Field paths (filter, select, file) are dot-separated',
+    '(`parameters.agentId`); through an array (`mediaFiles.type`) they reach every element; `@path`,',
+    '`@bytes`, `@mediaStatus`, `@status`, `@dir`, `@json` name the outcome shown by `--ndjson`.',
   ];
   for (const kind of ['source', 'transform', 'sink'] as const) {
     lines.push('', `## ${KIND_TITLES[kind]}`);
     for (const c of COMPONENTS.filter((x) => x.kind === kind).sort((a, b) => a.name.localeCompare(b.name))) {
       lines.push('', `### \`${c.name}\``, '', c.description, '', ...optionRows(c.options as Record<string, unknown>));
+      if (c.example) lines.push('', `Example: ${c.example.says}`, '', '```json', JSON.stringify({ use: c.name, with: c.example.with }, null, 2), '```');
     }
   }
   return lines.join('\n') + '\n';
