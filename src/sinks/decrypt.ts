@@ -11,6 +11,7 @@ import { RcbsError, toRcbsError } from '../errors.js';
 import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
 import { decryptFile } from '../cms/file.js';
+import { withOperationSignal } from '../pipeline/abort.js';
 import { loadIdentities, readPassphrase, type Identity } from '../cms/keys.js';
 import { decryptedName, isInside } from '../cms/paths.js';
 
@@ -41,7 +42,7 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
     media.decrypted = outRel;
     return;
   }
-  const size = await decryptFile(input, output, target.identities, context.signal);
+  const size = await withOperationSignal(context.signal, (signal) => decryptFile(input, output, target.identities, signal));
   media.decrypted = outRel;
   context.totals.decrypted++;
   context.progress({ files: 1 });

@@ -16,6 +16,7 @@
 import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
+import { withOperationSignal } from '../pipeline/abort.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
@@ -101,17 +102,18 @@ export async function createS3Download(options: Options, context: RunContext, se
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
       try {
-        const result = await downloadObject({
+        // Its own signal: the run's signal keeps one listener however many transfers run.
+        const result = await withOperationSignal(signal, (transferSignal) => downloadObject({
           client: client!,
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
-          signal,
+          signal: transferSignal,
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
-        });
+        }));
         // downloadObject fsynced the file before returning.
         await write.commit({ synced: true });
         await store.recordMedia({

@@ -14,6 +14,7 @@ import { silentLogger } from '../../log.js';
 import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../../retry.js';
 import { CookieJar } from './cookies.js';
 import type { RunContext } from '../../pipeline/types.js';
+import { operationSignal } from '../../pipeline/abort.js';
 
 export interface GwsClientOptions {
   /** gwsUriPrefix, e.g. https://example.com/api/v2 */
@@ -95,8 +96,10 @@ export class GwsClient {
     const shown = displayUrl(url);
     for (let attempt = 1; ; attempt++) {
       let phase: 'connect' | 'body' = 'connect';
+      // Its own signal (src/pipeline/abort.ts): the run's signal keeps one listener however many requests run.
+      const request = this.#signal ? operationSignal(this.#signal) : undefined;
       try {
-        const body = await this.#open(url, shown);
+        const body = await this.#open(url, shown, request?.signal);
         phase = 'body';
         return yield* read(body, shown);
       } catch (err) {
@@ -107,6 +110,8 @@ export class GwsClient {
         const waitMs = this.#delay(attempt, retryAfter);
         this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.attempts, waitMs: Math.round(waitMs), reason: describe(err) });
         if (!(await sleep(waitMs, this.#signal))) throw this.#abortedError(shown)!;
+      } finally {
+        request?.release();
       }
     }
   }
@@ -137,7 +142,7 @@ export class GwsClient {
     await this.#dispatcher.close();
   }
 
-  async #open(url: URL, shown: string): Promise<AsyncIterable<Uint8Array>> {
+  async #open(url: URL, shown: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
     const cookie = this.#jar.header(url);
@@ -149,7 +154,7 @@ export class GwsClient {
       headers,
       headersTimeout: this.#headersTimeout,
       bodyTimeout: this.#bodyTimeout,
-      signal: this.#signal,
+      signal,
     });
     this.#jar.store(url, response.headers['set-cookie']);
     const status = response.statusCode;
