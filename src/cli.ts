@@ -143,7 +143,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--passphrase-file <file>', 'file holding the key passphrase (or set RCBS_KEY_PASSPHRASE)')
     .action(async (inputs: string[], opts: { key: string[]; out: string; passphraseFile?: string }, command: Command) => {
       const { decryptCommand } = await import('./commands/decrypt.js');
-      setExitCode(await decryptCommand(inputs, { keys: opts.key, out: opts.out, passphraseFile: opts.passphraseFile }, loggerFor(command)));
+      stopsOnSignal();
+      setExitCode(await decryptCommand(inputs, { keys: opts.key, out: opts.out, passphraseFile: opts.passphraseFile, signal }, loggerFor(command)));
     });
 
   runOptions(program.command('verify'))

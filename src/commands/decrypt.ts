@@ -2,7 +2,9 @@
 // decrypted to DIR/<name without .bin>; a folder is walked for **/*.bin and keeps
 // its layout. Files are streamed one after another; a file that fails is logged
 // with its code and the others go on. Exit 0 all decrypted, 1 some failed,
-// 2 usage or key problems (nothing was attempted).
+// 2 usage or key problems or a missing input (nothing was attempted), 130
+// interrupted: Ctrl-C/SIGTERM removes the file in progress (no plaintext temp file
+// is left) and starts no other.
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +21,8 @@ export interface DecryptCommandOptions {
   passphraseFile?: string;
   /** The encrypted backup's targetDir: --out may not be inside it. */
   refuseInside?: string;
+  /** Aborted on SIGINT/SIGTERM: the file in progress is removed, no other starts. */
+  signal?: AbortSignal;
 }
 
 interface Job {
@@ -65,22 +69,35 @@ export async function decryptCommand(inputs: string[], opts: DecryptCommandOptio
   let decrypted = 0;
   let bytes = 0;
   const failed: string[] = [];
+  let interrupted = false;
   for (const job of plan.jobs) {
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
     try {
       if (path.resolve(job.input) === path.resolve(job.output)) {
         throw new RcbsError('RCBS_USAGE', 'the output would replace the input: use another --out folder');
       }
-      bytes += await decryptFile(job.input, job.output, plan.identities);
+      bytes += await decryptFile(job.input, job.output, plan.identities, opts.signal, log);
       decrypted++;
       log.debug('decrypted', { file: job.input, to: job.output });
     } catch (err) {
       const e = toRcbsError(err);
+      if (e.code === 'RCBS_ABORTED') {
+        interrupted = true;
+        log.warn(`${job.input}: interrupted, its partial output was removed`, { file: job.input });
+        break;
+      }
       failed.push(job.input);
       log.error(`${job.input}: ${e.message}`, { code: e.code, file: job.input });
-      if (e.code === 'RCBS_ABORTED') break;
     }
   }
   if (plan.jobs.length === 0) log.warn('no .bin files found to decrypt', { inputs: inputs.join(', ') });
-  log.info(`decrypted ${decrypted} file(s), ${bytes} bytes, to ${opts.out}${failed.length ? `; ${failed.length} failed` : ''}`);
+  const notStarted = plan.jobs.length - decrypted - failed.length - (interrupted ? 1 : 0);
+  log.info(
+    `decrypted ${decrypted} file(s), ${bytes} bytes, to ${opts.out}${failed.length ? `; ${failed.length} failed` : ''}${interrupted ? `; interrupted, ${Math.max(0, notStarted)} not started` : ''}`,
+  );
+  if (interrupted) return 130;
   return failed.length > 0 ? 1 : 0;
 }

@@ -42,7 +42,7 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
     media.decrypted = outRel;
     return;
   }
-  const size = await withOperationSignal(context.signal, (signal) => decryptFile(input, output, target.identities, signal));
+  const size = await withOperationSignal(context.signal, (signal) => decryptFile(input, output, target.identities, signal, context.log));
   media.decrypted = outRel;
   context.totals.decrypted++;
   context.progress({ files: 1 });

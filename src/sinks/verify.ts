@@ -16,6 +16,7 @@ import _ from 'highland';
 import { defineComponent, type PipelineRecord, type RunContext, type Counters } from '../pipeline/types.js';
 import type { Store } from '../store/types.js';
 import { toRcbsError } from '../errors.js';
+import { withOperationSignal } from '../pipeline/abort.js';
 
 export async function md5OfFile(file: string): Promise<string> {
   const hash = createHash('md5');
@@ -23,7 +24,7 @@ export async function md5OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-type Decryptor = (file: string) => Promise<void>;
+type Decryptor = (file: string, signal?: AbortSignal) => Promise<void>;
 
 async function loadDecryptor(keys: readonly string[]): Promise<Decryptor | undefined> {
   if (keys.length === 0) return undefined;
@@ -44,6 +45,7 @@ function fail(context: RunContext, self: Counters, record: PipelineRecord | unde
 
 async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decryptor | undefined, context: RunContext, self: Counters, seen: Set<string>): Promise<void> {
   for (const media of record.media) {
+    if (context.signal.aborted) return;
     if (!media.path) continue;
     seen.add(media.path);
     const entry = await store.getMedia(media.mediaId);
@@ -68,9 +70,10 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
     }
     if (decrypt) {
       try {
-        await decrypt(file);
+        await withOperationSignal(context.signal, (signal) => decrypt(file, signal));
       } catch (err) {
         const e = toRcbsError(err);
+        if (e.code === 'RCBS_ABORTED') return;
         fail(context, self, record, media.mediaId, `${media.path}: does not decrypt (${e.code}: ${e.message})`);
         continue;
       }
