@@ -21,17 +21,7 @@ import { createEncryptStream } from '../src/cms/encrypt.js';
 import { generateIdentity } from '../src/cms/identity.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { CLI, runCli, type CliResult } from './helpers/cli.js';
-import { backupState, cliEnv, sandboxBackup } from './helpers/backup-state.js';
-
-function walk(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) walk(full, out);
-    else out.push(full);
-  }
-  return out;
-}
+import { backupState, cliEnv, sandboxBackup, walk } from './helpers/backup-state.js';
 
 /** What the process has open under `dir` whose name matches `name`, with the offset of its descriptor. */
 function openFiles(pid: number, dir: string, name: RegExp): Array<{ file: string; pos: number }> {
