@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   RCBS_CONFIG_READ: 'a config file could not be read',
   RCBS_PIPELINE_INVALID: 'a pipeline file does not match the schema or names unknown components',
   RCBS_PIPELINE_NOT_FOUND: 'no pipeline by that name or path',
+  RCBS_INPUT_MISSING: 'a folder or file to read does not exist (an unmounted share?) or is not an rcbs backup',
   RCBS_LOCK_HELD: 'another instance holds the target folder lock',
   RCBS_GWS_AUTH: 'GWS refused the credentials (HTTP 401/403 or statusCode 20)',
   RCBS_GWS_FORBIDDEN: 'GWS says the account has no permission (statusCode 3/5)',
@@ -47,6 +48,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RCBS_GWS_FORBIDDEN: 2,
   RCBS_S3_CREDENTIALS: 2,
   RCBS_KEY_INVALID: 2,
+  RCBS_INPUT_MISSING: 2,
   RCBS_LOCK_HELD: 3,
   RCBS_ABORTED: 130,
 };

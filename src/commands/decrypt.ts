@@ -34,7 +34,7 @@ async function planJobs(inputs: string[], out: string): Promise<Job[]> {
   const jobs: Job[] = [];
   for (const input of inputs) {
     const info = await stat(input).catch(() => undefined);
-    if (!info) throw new RcbsError('RCBS_USAGE', `${input}: no such file or folder`);
+    if (!info) throw new RcbsError('RCBS_INPUT_MISSING', `${input}: no such file or folder (is the share mounted?)`, { path: input });
     if (info.isDirectory()) {
       if (isInside(out, input)) throw new RcbsError('RCBS_USAGE', `--out ${out} is inside the encrypted folder ${input}: choose a folder outside the backup`);
       // Temp files start with a dot, so the default `dot: false` never lists them.
@@ -53,8 +53,10 @@ async function prepare(inputs: string[], opts: DecryptCommandOptions): Promise<{
   if (opts.refuseInside && isInside(out, opts.refuseInside)) {
     throw new RcbsError('RCBS_USAGE', `--out ${opts.out} is inside the backup folder ${opts.refuseInside}: decrypted media must live outside it`);
   }
+  // The inputs first: a missing folder (an unmounted share) is named before any key is read.
+  const jobs = await planJobs(inputs, out);
   const identities = await loadIdentities(opts.keys, { passphrase: await readPassphrase(opts.passphraseFile) });
-  return { identities, jobs: await planJobs(inputs, out) };
+  return { identities, jobs };
 }
 
 export async function decryptCommand(inputs: string[], opts: DecryptCommandOptions, log: Logger): Promise<number> {
@@ -64,7 +66,7 @@ export async function decryptCommand(inputs: string[], opts: DecryptCommandOptio
   } catch (err) {
     const e = toRcbsError(err, 'RCBS_USAGE');
     log.error(e.message, { code: e.code });
-    return e.code === 'RCBS_KEY_INVALID' || e.code === 'RCBS_USAGE' ? 2 : e.exitCode;
+    return e.code === 'RCBS_KEY_INVALID' || e.code === 'RCBS_USAGE' || e.code === 'RCBS_INPUT_MISSING' ? 2 : e.exitCode;
   }
   let decrypted = 0;
   let bytes = 0;

@@ -205,11 +205,9 @@ export async function findCommand(opts: FindOptions, out: Writable, log: Logger)
   const { matchers, problems } = buildMatchers(opts);
   const targetDir = path.resolve(opts.targetDir);
   const isDir = await stat(targetDir).then((s) => s.isDirectory(), () => false);
-  if (!isDir) problems.push(`targetDir ${targetDir} is not a folder: point --config (its targetDir) or --target at a backup`);
-  if (problems.length > 0) {
-    for (const problem of problems) log.error(problem, { code: 'RCBS_USAGE' });
-    return 2;
-  }
+  if (!isDir) log.error(`targetDir ${targetDir} does not exist or is not a folder: point --config (its targetDir) or --target at a backup (is the share mounted?)`, { code: 'RCBS_INPUT_MISSING' });
+  for (const problem of problems) log.error(problem, { code: 'RCBS_USAGE' });
+  if (!isDir || problems.length > 0) return 2;
 
   const writer = lineWriter(out);
   let matches = 0;

@@ -4,6 +4,9 @@
 // those that don't); at the end, index entries whose file is gone are "missing"
 // and .bin files nobody indexed are "orphans". With decryptKeys set, each media
 // file must also decrypt (to nowhere). Every problem is a failure: exit 1.
+// An empty backup is not a passing backup (SPEC §2): a folder without `.rcbs/`
+// (never backed up into, or the original tool's) is RCBS_INPUT_MISSING, exit 2,
+// and a backup holding no recording at all fails (exit 1).
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -15,7 +18,8 @@ import fg from 'fast-glob';
 import _ from 'highland';
 import { defineComponent, type PipelineRecord, type RunContext, type Counters } from '../pipeline/types.js';
 import type { Store } from '../store/types.js';
-import { toRcbsError } from '../errors.js';
+import { STATE_DIR } from '../store/index.js';
+import { RcbsError, toRcbsError } from '../errors.js';
 import { withOperationSignal } from '../pipeline/abort.js';
 
 export async function md5OfFile(file: string): Promise<string> {
@@ -104,11 +108,17 @@ export default defineComponent<Record<string, never>>({
   description: 'Checks each media file against the index (exists, size, MD5), reports missing and orphan files; test-decrypts with decryptKeys.',
   options: { type: 'object', properties: {}, additionalProperties: false },
   async create(_options, context, self) {
+    const stateDir = path.join(path.resolve(context.config.targetDir), STATE_DIR);
+    if (!(await stat(stateDir).then((s) => s.isDirectory(), () => false))) {
+      throw new RcbsError('RCBS_INPUT_MISSING', `${path.dirname(stateDir)} is not an rcbs backup (no .rcbs/ folder with its index): nothing to verify. Check targetDir or --target (is the share mounted?)`, { key: 'targetDir', value: path.dirname(stateDir) });
+    }
     const decrypt = await loadDecryptor(context.config.decryptKeys);
     const seen = new Set<string>();
+    let recordings = 0;
     return (records) =>
       records
         .map((record) => _(context.store().then(async (store) => {
+          recordings++;
           if (record.status !== 'failed') await checkMedia(store, record, decrypt, context, self, seen);
           return record;
         })))
@@ -119,7 +129,10 @@ export default defineComponent<Record<string, never>>({
               push(err, record);
               return next();
             }
-            context.store().then((store) => checkLeftovers(store, context, self, seen)).then(
+            context.store().then(async (store) => {
+              await checkLeftovers(store, context, self, seen);
+              if (recordings === 0 && seen.size === 0 && !context.signal.aborted) fail(context, self, undefined, undefined, `${store.targetDir} holds no recording: an empty backup does not pass`);
+            }).then(
               () => push(null, _.nil),
               (e: unknown) => {
                 push(e as Error);

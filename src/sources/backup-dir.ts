@@ -2,11 +2,14 @@
 // record per <recording id>.json, with each media file found beside it as
 // already done ('skipped', with its path), so `decrypt` and `verify` run as
 // ordinary pipelines over what is on disk. A JSON that does not parse is
-// reported as a failed record (verify lists it; decrypt counts it).
+// reported as a failed record (verify lists it; decrypt counts it). A targetDir
+// that does not exist (an unmounted share) is RCBS_INPUT_MISSING, exit 2: reading
+// nothing must not pass for a backup that checked out (SPEC §2).
 
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
+import { RcbsError } from '../errors.js';
 import { fromAsyncIterable } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf } from '../recording.js';
@@ -20,7 +23,12 @@ export default defineComponent<Record<string, never>>({
   name: 'backup-dir',
   description: 'Walks an existing backup in targetDir: one record per recording JSON, with the media files found beside it.',
   options: { type: 'object', properties: {}, additionalProperties: false },
-  create(_options, context, self) {
+  async create(_options, context, self) {
+    const targetDir = path.resolve(context.config.targetDir);
+    const isFolder = await stat(targetDir).then((s) => s.isDirectory(), () => false);
+    if (!isFolder) {
+      throw new RcbsError('RCBS_INPUT_MISSING', `targetDir ${targetDir} does not exist or is not a folder: nothing to read (is the share mounted? check targetDir or --target)`, { key: 'targetDir', value: targetDir });
+    }
     return () => {
       async function* records(): AsyncGenerator<PipelineRecord> {
         const store = await context.store();
