@@ -168,7 +168,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--dialed <number>', 'dialed phone number (digits, substring)')
     .option('--from <time>', 'startTime at or after (YYYY-MM-DD, ISO date-time or epoch ms)')
     .option('--to <time>', 'startTime before (YYYY-MM-DD, ISO date-time or epoch ms)')
-    .option('--agent <id>', 'agent id or user name')
+    .option('--agent <id>', 'agent id or user name, exactly (case-insensitive): agent1 does not match agent10')
+    .option('--agent-match <regex>', "agent id or user name matching a regex (case-insensitive), e.g. '^agent1[0-9]$'")
     .option('--tenant <name>', 'tenant of the media files')
     .option('--id <id>', 'recording id')
     .option('--media-type <type>', 'media MIME type, e.g. audio/mp3')
@@ -193,6 +194,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
             from: opts.from as string | undefined,
             to: opts.to as string | undefined,
             agent: opts.agent as string | undefined,
+            agentMatch: opts.agentMatch as string | undefined,
             tenant: opts.tenant as string | undefined,
             id: opts.id as string | undefined,
             mediaType: opts.mediaType as string | undefined,
