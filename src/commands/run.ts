@@ -55,6 +55,7 @@ export async function preparePipeline(target: string, options: RunCommandOptions
   let steps = resolvePipeline(loaded, config, env);
   for (const step of steps) {
     if (step.component.requiresConfig) requireKeys(config, step.component.requiresConfig, `by ${step.component.name} (${loaded.file.name} ${step.at})`);
+    step.component.checkConfig?.(step.options as Record<string, unknown>, config);
   }
   if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
     // --ndjson: the records that reach the end, with their outcome, go to stdout.

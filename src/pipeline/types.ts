@@ -104,6 +104,9 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** Config keys the component cannot work without: checked with the pipeline, before
    * anything is opened or written (`rcbs validate` reports them too). */
   requiresConfig?: ReadonlyArray<keyof RcbsConfig>;
+  /** Checks of the config and options together (keys that need each other), run with the
+   * pipeline like requiresConfig, so `validate` and `--dry-run` report them; throws RcbsError. */
+  checkConfig?(options: O, config: Readonly<RcbsConfig>): void;
   /** True for sinks that write the backup into targetDir: only a pipeline with one
    * advances last_recording_endtime.txt (an NDJSON-only export must not). */
   writesTarget?: boolean;
