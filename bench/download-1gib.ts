@@ -13,7 +13,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 // @ts-expect-error s3rver ships no typings
 import S3rver from '@20minutes/s3rver';
 import { configWith } from '../src/config/defaults.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -49,7 +50,7 @@ async function download(port: string, targetDir: string) {
   const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: `http://127.0.0.1:${port}`, s3ForcePathStyle: true });
   const context = createRunContext({ config, credentials: KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
   const started = process.hrtime.bigint();
-  const sink = await createS3Download({}, context, newCounters());
+  const sink = await createS3Download({}, context, componentEvents('s3-download'));
   const [record] = await sink(_([newRecord(recording)])).collect().toPromise(Promise);
   await (await context.store()).close();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,6 +1,7 @@
 // Every error a user can meet is an RcbsError with a stable code. The CLI maps
-// `exitCode` to the process exit status (SPEC §2: 2 usage/config, 3 lock held,
-// 1 a run that finished with failures or a component that failed the run).
+// `exitCode` to the process exit status (SPEC §2: 2 usage/config/credentials,
+// 3 lock held, 4 the run could not start or go on for a reason that is not one
+// item's, 1 a run that finished with failures or a component that failed the run).
 // Add new codes here and to the table in README.md, never inline elsewhere.
 
 export const ERROR_CODES = {
@@ -50,6 +51,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RCBS_KEY_INVALID: 2,
   RCBS_INPUT_MISSING: 2,
   RCBS_LOCK_HELD: 3,
+  RCBS_GWS_UNREACHABLE: 4,
   RCBS_ABORTED: 130,
 };
 

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import _ from 'highland';
 import decryptSink from '../src/sinks/decrypt.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { createLogger } from '../src/log.js';
 import { newRecord, type PipelineRecord } from '../src/pipeline/types.js';
@@ -40,14 +41,14 @@ function record(id: string, mediaId: string, status: 'downloaded' | 'skipped', s
 
 async function runSink(config: Partial<RcbsConfig>, records: PipelineRecord[], lines: string[] = []) {
   const context = createRunContext({ config: configWith({ targetDir: at('target'), ...config }), log: createLogger({ write: (l) => lines.push(l) }) });
-  const fn = await decryptSink.create({}, context, newCounters());
+  const fn = await decryptSink.create({}, context, componentEvents('decrypt'));
   const out = await fn(_(records)).collect().toPromise(Promise);
   return { out, context };
 }
 
 t.test('decrypts in order, records failures per record, warns on size mismatch', async (t) => {
   const lines: string[] = [];
-  const { out, context } = await runSink({ decryptDir: at('plain-out'), decryptKeys: [at('key.pem')], numThreads: 3 }, [
+  const { out } = await runSink({ decryptDir: at('plain-out'), decryptKeys: [at('key.pem')], numThreads: 3 }, [
     record('r1', 'a', 'downloaded', 7),
     record('r2', 'bad', 'downloaded'),
     record('r3', 'b', 'skipped', 999),
@@ -59,7 +60,7 @@ t.test('decrypts in order, records failures per record, warns on size mismatch',
   t.equal(await readFile(at('plain-out/t1/day/b'), 'utf8'), 'media b');
   t.equal((await stat(at('plain-out/t1/day/c'))).mode & 0o777, 0o600);
   t.equal(out[1]!.errors[0]!.code, 'RCBS_DECRYPT_MALFORMED');
-  t.equal(context.totals.failures.length, 1);
+  t.equal(tallyRun(out).failures.length, 1);
   t.match(lines.join('\n'), /warn: decrypted size differs.*mediaId=b/);
   t.notMatch(lines.join('\n'), /mediaId=a decrypted/, 'no warning when the sizes agree');
 });

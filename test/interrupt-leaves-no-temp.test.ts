@@ -56,17 +56,22 @@ async function when<T>(what: string, check: () => T | undefined, ms = 60_000): P
   }
 }
 
-function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
+function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): { child: ChildProcess; done: Promise<CliResult>; stderrMatches(re: RegExp): Promise<void> } {
   const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  const waiters: Array<{ re: RegExp; resolve: () => void }> = [];
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of waiters.filter((w) => w.re.test(stderr))) w.resolve();
+  });
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, done };
+  const stderrMatches = (re: RegExp) => new Promise<void>((resolve) => (re.test(stderr) ? resolve() : waiters.push({ re, resolve })));
+  return { child, done, stderrMatches };
 }
 
 const TEMP = /\.tmp$/;
@@ -97,7 +102,7 @@ t.test('rcbs decrypt <file>: SIGINT mid-file removes the plaintext temp file, ex
   const fifo = path.join(dir, 'call.bin');
   execFileSync('mkfifo', [fifo]);
   const out = path.join(dir, 'out');
-  const { child, done } = spawnCli(['decrypt', fifo, '--key', key, '--out', out], cliEnv());
+  const { child, done, stderrMatches } = spawnCli(['decrypt', fifo, '--key', key, '--out', out], cliEnv());
   // Half of the ciphertext goes in; the rest never comes: the decrypt waits mid-file.
   const writer = await open(fifo, 'w');
   const bytes = readFileSync(whole);
@@ -105,8 +110,10 @@ t.test('rcbs decrypt <file>: SIGINT mid-file removes the plaintext temp file, ex
   const temp = await when('the temp file to hold plaintext', () => walk(out).find((f) => TEMP.test(f) && statSync(f).size > 0));
   t.equal(statSync(temp).mode & 0o777, 0o600, 'the temp file is owner-only');
   child.kill('SIGINT');
-  const run = await done;
+  // Once the signal is taken, end the input: a read blocked on the FIFO would keep the process from exiting.
+  await stderrMatches(/SIGINT received/);
   await writer.close();
+  const run = await done;
   t.equal(run.code, 130, run.stderr);
   t.same(walk(out), [], 'nothing left in the output folder: no temp file, no final file');
   t.match(run.stderr, /interrupted, its partial output was removed/);

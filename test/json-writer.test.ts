@@ -10,7 +10,8 @@ import path from 'node:path';
 import _ from 'highland';
 import jsonWriter from '../src/sinks/json-writer.js';
 import { openStore } from '../src/store/index.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
@@ -37,7 +38,7 @@ async function run(targetDir: string, records: PipelineRecord[], config: Partial
     dryRun,
     openStore: () => openStore({ targetDir, recordingFolderFormat: 'yyyy/MM/dd/HH', log: silentLogger }),
   });
-  const self = newCounters();
+  const self = componentEvents('json-writer');
   const fn = await jsonWriter.create({}, context, self);
   const out = await fn(_(records)).collect().toPromise(Promise);
   await (await context.store()).close();
@@ -109,9 +110,9 @@ t.test('unsafe ids are quarantined and dropped; the run goes on', async (t) => {
     withMedia(received(['m1'], { id: '../../escape' })), // a traversal attempt: quarantined
     withMedia(received(['m1'])),
   ];
-  const { out, context, self } = await run(dir, records);
+  const { out, self } = await run(dir, records);
   t.equal(out.length, 1);
-  t.equal(context.totals.quarantined, 5);
+  t.equal(tallyRun(out, [self]).quarantined, 5);
   t.equal(self.dropped, 5);
   const quarantined = readFileSync(path.join(dir, '.rcbs', 'quarantine.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(quarantined.length, 5);

@@ -9,7 +9,8 @@
 import t from 'tap';
 import _ from 'highland';
 import mediaType from '../src/transforms/media-type.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { parseProperties } from '../src/config/properties.js';
 import { newRecord, type PipelineRecord, type Recording } from '../src/pipeline/types.js';
@@ -31,7 +32,7 @@ const recordings: Recording[] = [
 async function runMediaType(config: Partial<RcbsConfig>, options = {}) {
   const input = structuredClone(recordings);
   const context = createRunContext({ config: configWith(config) });
-  const self = newCounters();
+  const self = componentEvents('media-type');
   const fn = await mediaType.create(options, context, self);
   const kept = (await fn(_(input.map(newRecord))).collect().toPromise(Promise)) as PipelineRecord[];
   const byId = Object.fromEntries(kept.map((r) => [r.recording.id as string, r.media.map((m) => m.mediaId)]));
@@ -39,10 +40,10 @@ async function runMediaType(config: Partial<RcbsConfig>, options = {}) {
 }
 
 t.test('the default pattern keeps audio/mp3 and video/mp4, drops recordings with neither', async (t) => {
-  const { kept, byId, self, context } = await runMediaType({});
+  const { kept, byId, self } = await runMediaType({});
   t.same(byId, { 'mp3-only': ['a.mp3'], screen: ['s.mp4'], mixed: ['m2.mp3', 'm3.mp3'] });
   t.equal(self.dropped, 3, 'wav-only, lookalike and empty are dropped');
-  t.equal(context.totals.dropped, 3);
+  t.equal(tallyRun(kept, [self]).dropped, 3);
   t.ok(kept.every((r) => r.media.every((m) => m.status === 'pending')), 'wanted media are pending');
   t.equal(kept.find((r) => r.recording.id === 'mixed')!.media[0]!.type, 'audio/mp3');
   // The recording JSON keeps every media file and unknown field, untouched.

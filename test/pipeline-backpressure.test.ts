@@ -52,6 +52,7 @@ t.test('the source stays a bounded distance ahead of a slow sink', async (t) => 
   const outcome = await runPipeline(steps, context);
   t.equal(outcome.exitCode, 0);
   t.equal(consumed, total, 'every record reached the sink');
-  t.equal(context.counters.get('ndjson')!.out, total);
+  t.equal(outcome.components[0]!.out, total);
+  t.equal(outcome.totals.recordings, total);
   t.ok(maxAhead < 200, `source read at most ${maxAhead} records ahead (bound 200 of ${total})`);
 });

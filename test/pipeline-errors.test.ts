@@ -65,8 +65,9 @@ t.test('a bad NDJSON line is reported with its line number and the run goes on',
   t.equal(outcome.exitCode, 1, 'finished with failures');
   const lines = Buffer.concat(chunks).toString().trim().split('\n').map((l) => JSON.parse(l));
   t.same(lines.map((l) => l.recording.id), ['1', '4'], 'good lines flow, a printed record is read back as its recording');
-  t.equal(context.totals.failures.length, 2);
-  t.match(context.totals.failures[0]!.message, /stdin line 2/);
-  t.match(context.totals.failures[1]!.message, /stdin line 4: not a JSON object/);
+  t.equal(outcome.totals.failures.length, 2);
+  t.equal(outcome.totals.failed, 2);
+  t.match(outcome.totals.failures[0]!, { component: 'ndjson', code: 'RCBS_RECORD_INVALID', message: /stdin line 2/ });
+  t.match(outcome.totals.failures[1]!.message, /stdin line 4: not a JSON object/);
   t.equal(warnings.length, 2);
 });

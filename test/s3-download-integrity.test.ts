@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -32,7 +33,7 @@ async function downloadThrough(t: Test, faults: Fault[]) {
     credentials: S3RVER_KEY,
     openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }),
   });
-  const sink = await createS3Download({}, context, newCounters(), { delayMs: () => 1 });
+  const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   const store = await context.store();
   const indexed = await store.getMedia('m-1');
@@ -41,12 +42,12 @@ async function downloadThrough(t: Test, faults: Fault[]) {
 }
 
 t.test('a byte flipped in every response: RCBS_S3_INTEGRITY after one retry, no file left', async (t) => {
-  const { record, proxy, context, folder, indexed } = await downloadThrough(t, [{ kind: 'flip', atBodyByte: 4242 }, { kind: 'flip', atBodyByte: 99 }]);
+  const { record, proxy, folder, indexed } = await downloadThrough(t, [{ kind: 'flip', atBodyByte: 4242 }, { kind: 'flip', atBodyByte: 99 }]);
   t.match(record.media[0], { status: 'failed', error: { code: 'RCBS_S3_INTEGRITY', message: /MD5 .* but the ETag says/ } });
   t.equal(record.status, 'failed');
   t.equal(proxy.requests.length, 2, 'retried once from zero, then gave up');
   t.equal(proxy.requests[1]!.range, undefined, 'the retry starts from zero');
-  t.equal(context.totals.failed, 1);
+  t.equal(tallyRun([record!]).failed, 1);
   t.equal(indexed, undefined, 'not in the index');
   t.same(await readdir(folder).catch(() => []), [], 'no final file and no temp file');
 });

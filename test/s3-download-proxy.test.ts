@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -53,7 +54,7 @@ async function downloadVia(t: Test, allow: boolean) {
   const proxy = await startConnectProxy(t, allow);
   const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, awsProxyHost: '127.0.0.1', awsProxyPort: proxy.port });
   const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
-  const sink = await createS3Download({}, context, newCounters(), { delayMs: () => 1 });
+  const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });
   const [record] = await sink(_([newRecord(recordingWith('rec-1', ['m-1']))])).collect().toPromise(Promise);
   await (await context.store()).close();
   return { record: record!, object, proxy, s3, file: path.join(targetDir, 'Environment/2024/03/05/10/m-1.bin') };

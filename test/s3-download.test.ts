@@ -12,7 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { newRecord, type PipelineRecord } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -31,7 +32,7 @@ async function run(records: PipelineRecord[], options: { endpoint: string; targe
     // As a real dry run does: the store read-only, no lock.
     openStore: () => openStore({ targetDir: options.targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger, lock: !options.dryRun, readOnly: options.dryRun }),
   });
-  const self = newCounters();
+  const self = componentEvents('s3-download');
   const sink = await s3Download.create(options.concurrency ? { concurrency: options.concurrency } : {}, context, self);
   const out = await sink(_(records)).collect().toPromise(Promise);
   if (!options.dryRun) await (await context.store()).close();
@@ -49,7 +50,7 @@ t.test('pending media land byte-identical at the SPEC §5 path, indexed, no temp
   ]);
   for (const [id, body] of objects) await s3.put(`calls/${id}`, body);
 
-  const { out, context, self } = await run(
+  const { out, self } = await run(
     [newRecord(recordingWith('rec-1', ['m-1', 'm-2'])), newRecord(recordingWith('rec-2', ['m-3']))],
     { endpoint: s3.endpoint, targetDir },
   );
@@ -61,13 +62,14 @@ t.test('pending media land byte-identical at the SPEC §5 path, indexed, no temp
   t.same((await readdir(path.join(targetDir, DIR))).sort(), ['m-1.bin', 'm-2.bin', 'm-3.bin'], 'no temp file left beside them');
   const rec1 = out.find((r) => r.recording.id === 'rec-1')!;
   t.same(rec1.media, [
-    { mediaId: 'm-1', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-1.bin`, bytes: 300_000 },
-    { mediaId: 'm-2', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-2.bin`, bytes: 1 },
+    { mediaId: 'm-1', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-1.bin`, bytes: 300_000, verifiedBy: 'etag-md5' },
+    { mediaId: 'm-2', type: 'audio/mp3', status: 'downloaded', path: `${DIR}/m-2.bin`, bytes: 1, verifiedBy: 'etag-md5' },
   ]);
+  t.same(tallyRun(out).verifiedBy, { 'etag-md5': 3 }, 'the run counts how each file was checked');
   t.equal(rec1.dir, DIR);
-  t.equal(context.totals.downloaded, 3);
-  t.equal(context.totals.bytes, 300_000 + 1 + 2 * 1024 * 1024 + 17);
-  t.equal(self.failed, 0);
+  t.equal(tallyRun(out).downloaded, 3);
+  t.equal(tallyRun(out).bytes, 300_000 + 1 + 2 * 1024 * 1024 + 17);
+  t.equal(tallyRun(out, [self]).failed, 0);
 
   const store = await openStore({ targetDir, recordingFolderFormat: 'yyyy/MM/dd/HH', log: silentLogger, lock: false, readOnly: true });
   t.teardown(() => store.close());
@@ -123,8 +125,8 @@ t.test('no more than `concurrency` transfers are in flight', async (t) => {
     await new Promise((resolve) => setImmediate(resolve));
   });
   const records = ids.map((id) => newRecord(recordingWith(`rec-${id}`, [id])));
-  const { out, context } = await run(records, { endpoint: proxy.endpoint, targetDir: path.join(dir, 'backup'), concurrency: 2 });
-  t.equal(context.totals.downloaded, 8);
+  const { out } = await run(records, { endpoint: proxy.endpoint, targetDir: path.join(dir, 'backup'), concurrency: 2 });
+  t.equal(tallyRun(out).downloaded, 8);
   t.equal(out.length, 8);
   t.ok(proxy.requests.length <= 3, `at most concurrency + 1 sockets were opened (${proxy.requests.length})`);
   t.ok(peak >= 1);
@@ -136,12 +138,12 @@ t.test('s3KeyTemplate: a malformed template is a config error at start; a field 
   await s3.put('Environment/m-1', 'one');
   for (const bad of ['{keyPrefix}', 'calls/{media Id}', 'calls/{mediaId', '']) {
     const context = createRunContext({ config: configWith({ targetDir: dir, s3Bucket: 'recordings', s3Endpoint: s3.endpoint, s3KeyTemplate: bad }), credentials: S3RVER_KEY });
-    await t.rejects(Promise.resolve(s3Download.create({}, context, newCounters())), { code: 'RCBS_CONFIG_INVALID', details: { key: 's3KeyTemplate' } }, `"${bad}" refused at start`);
+    await t.rejects(Promise.resolve(s3Download.create({}, context, componentEvents('s3-download'))), { code: 'RCBS_CONFIG_INVALID', details: { key: 's3KeyTemplate' } }, `"${bad}" refused at start`);
   }
   const targetDir = path.join(dir, 'backup');
   const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, s3KeyTemplate: '{tenant}/{mediaId}{extension}' });
   const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
-  const sink = await s3Download.create({}, context, newCounters());
+  const sink = await s3Download.create({}, context, componentEvents('s3-download'));
   const withExtension = recordingWith('rec-1', ['m-1']);
   (withExtension.mediaFiles as Array<Record<string, unknown>>)[0]!.extension = '';
   const out = await sink(_([newRecord(withExtension), newRecord(recordingWith('rec-2', ['m-2']))])).collect().toPromise(Promise);

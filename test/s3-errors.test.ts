@@ -12,7 +12,8 @@ import path from 'node:path';
 import { configWith } from '../src/config/defaults.js';
 import type { Credentials } from '../src/config/types.js';
 import { RcbsError } from '../src/errors.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { newRecord, type PipelineRecord } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -28,7 +29,7 @@ async function run(records: PipelineRecord[], endpoint: string, targetDir: strin
     credentials,
     openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }),
   });
-  const self = newCounters();
+  const self = componentEvents('s3-download');
   const sink = await createS3Download({}, context, self, { delayMs: () => 1 });
   const out = await sink(_(records)).collect().toPromise(Promise);
   await (await context.store()).close();
@@ -41,7 +42,7 @@ t.test('404: that media file fails with RCBS_S3_NOT_FOUND naming the object; the
   const s3 = await startS3rver(t, dir);
   await s3.put('m-1', 'first');
   await s3.put('m-3', 'third');
-  const { out, context, self } = await run(
+  const { out, self } = await run(
     [newRecord(recordingWith('rec-1', ['m-1', 'm-2'])), newRecord(recordingWith('rec-2', ['m-3']))],
     s3.endpoint, targetDir,
   );
@@ -50,10 +51,10 @@ t.test('404: that media file fails with RCBS_S3_NOT_FOUND naming the object; the
   t.equal(rec1.media[0]!.status, 'downloaded');
   t.match(rec1.media[1], { mediaId: 'm-2', status: 'failed', error: { code: 'RCBS_S3_NOT_FOUND', message: /s3:\/\/recordings\/m-2 does not exist/ } });
   t.equal(out.find((r) => r.recording.id === 'rec-2')!.media[0]!.status, 'downloaded');
-  t.same(context.totals.failures, [{ recordingId: 'rec-1', mediaId: 'm-2', code: 'RCBS_S3_NOT_FOUND', message: rec1.media[1]!.error!.message }]);
-  t.equal(context.totals.failed, 1);
-  t.equal(self.failed, 1);
-  t.equal(context.totals.downloaded, 2);
+  const totals = tallyRun(out, [self]);
+  t.same(totals.failures, [{ component: 's3-download', recordingId: 'rec-1', mediaId: 'm-2', code: 'RCBS_S3_NOT_FOUND', message: rec1.media[1]!.error!.message }]);
+  t.equal(totals.failed, 1);
+  t.equal(totals.downloaded, 2);
   t.same((await readdir(path.join(targetDir, DIR))).sort(), ['m-1.bin', 'm-3.bin'], 'no file, final or temp, for the missing object');
 });
 
@@ -62,11 +63,11 @@ t.test('403 (wrong secret, refused by SigV4): coded per-media failure, secret ne
   const s3 = await startS3rver(t, dir);
   await s3.put('m-1', 'first');
   const secret = 'not-the-S3RVER-secret-0123456789';
-  const { out, context } = await run([newRecord(recordingWith('rec-1', ['m-1']))], s3.endpoint, path.join(dir, 'backup'),
+  const { out } = await run([newRecord(recordingWith('rec-1', ['m-1']))], s3.endpoint, path.join(dir, 'backup'),
     { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: secret });
   const media = out[0]!.media[0]!;
   t.match(media, { status: 'failed', error: { code: 'RCBS_S3_FORBIDDEN', message: /S3 refused access to s3:\/\/recordings\/m-1 \(HTTP 403 SignatureDoesNotMatch\)/ } });
-  t.notMatch(JSON.stringify(out) + JSON.stringify(context.totals), secret, 'the secret appears nowhere in the outcome');
+  t.notMatch(JSON.stringify(out) + JSON.stringify(tallyRun(out)), secret, 'the secret appears nowhere in the outcome');
 });
 
 t.test('503 SlowDown is retried, then the file downloads', async (t) => {
@@ -75,9 +76,9 @@ t.test('503 SlowDown is retried, then the file downloads', async (t) => {
   const s3 = await startS3rver(t, dir);
   await s3.put('m-1', 'payload after a slowdown');
   const proxy = await startFaultProxy(t, s3.port, [{ kind: 'slowdown' }, { kind: 'slowdown' }]);
-  const { out, context } = await run([newRecord(recordingWith('rec-1', ['m-1']))], proxy.endpoint, targetDir);
+  const { out } = await run([newRecord(recordingWith('rec-1', ['m-1']))], proxy.endpoint, targetDir);
   t.equal(out[0]!.media[0]!.status, 'downloaded');
-  t.equal(context.totals.failed, 0);
+  t.equal(tallyRun(out).failed, 0);
   t.equal(proxy.requests.length, 3, 'two 503 answers, then the real one');
   t.equal(await readFile(path.join(targetDir, DIR, 'm-1.bin'), 'utf8'), 'payload after a slowdown');
 });
@@ -97,7 +98,7 @@ t.test('no AWS credentials at all: RCBS_S3_CREDENTIALS (exit 2) before any trans
   const proxy = await startFaultProxy(t, 9, []);
   const config = configWith({ targetDir: path.join(dir, 'backup'), s3Bucket: 'recordings', s3Endpoint: proxy.endpoint, s3ForcePathStyle: true });
   const context = createRunContext({ config, credentials: {} });
-  const err = await createS3Download({}, context, newCounters()).catch((e: unknown) => e);
+  const err = await createS3Download({}, context, componentEvents('s3-download')).catch((e: unknown) => e);
   t.ok(err instanceof RcbsError);
   t.equal((err as RcbsError).code, 'RCBS_S3_CREDENTIALS');
   t.equal((err as RcbsError).exitCode, 2);

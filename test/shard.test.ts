@@ -11,17 +11,17 @@ import _ from 'highland';
 import shard, { shardKey } from '../src/transforms/shard.js';
 import { fnv1a32, shardOf } from '../src/shard-hash.js';
 import { createRunContext } from '../src/pipeline/context.js';
-import { newCounters } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { newRecord, type PipelineRecord, type Recording } from '../src/pipeline/types.js';
 import type { RcbsConfig } from '../src/config/types.js';
 
 async function runShard(recordings: Recording[], config: Partial<RcbsConfig>, env: NodeJS.ProcessEnv = {}, options = {}) {
   const context = createRunContext({ config: configWith(config), env });
-  const self = newCounters();
+  const self = componentEvents('shard');
   const fn = await shard.create(options, context, self);
-  const kept = await fn(_(recordings.map(newRecord))).collect().toPromise(Promise) as PipelineRecord[];
-  return { kept: kept.map((r) => r.recording.id as string), self, context };
+  const records = await fn(_(recordings.map(newRecord))).collect().toPromise(Promise) as PipelineRecord[];
+  return { kept: records.map((r) => r.recording.id as string), records, self, context };
 }
 
 const ids = Array.from({ length: 1000 }, (_v, i) => `011AP643CSAPR4FKQGQE31TAES${String(i).padStart(4, '0')}`);
@@ -41,13 +41,13 @@ t.test('3 instances over 1000 ids are disjoint and complete, and roughly even', 
   const recordings = ids.map((id) => ({ id, mediaFiles: [] }));
   const seen = new Map<string, number>();
   for (let instance = 0; instance < 3; instance++) {
-    const { kept, self, context } = await runShard(recordings, { rcbsInstanceId: instance, totalRcbsInstances: 3 });
+    const { kept, self, records } = await runShard(recordings, { rcbsInstanceId: instance, totalRcbsInstances: 3 });
     for (const id of kept) {
       t.notOk(seen.has(id), `${id} kept by instance ${seen.get(id)} and ${instance}`);
       seen.set(id, instance);
     }
     t.equal(self.dropped, 1000 - kept.length, 'the other instances\' recordings count as dropped');
-    t.equal(context.totals.dropped, self.dropped);
+    t.equal(tallyRun(records, [self]).dropped, self.dropped, 'counted as dropped (filtered), not failed or quarantined');
     t.ok(kept.length > 250 && kept.length < 420, `instance ${instance} keeps a fair share (${kept.length})`);
   }
   t.equal(seen.size, 1000, 'every recording is kept by one instance');

@@ -14,7 +14,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import _ from 'highland';
 import validate from '../src/transforms/validate.js';
-import { createRunContext, newCounters } from '../src/pipeline/context.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { componentEvents, tallyRun } from '../src/pipeline/outcome.js';
 import { configWith } from '../src/config/defaults.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
@@ -119,7 +120,7 @@ t.test('bad records go to quarantine with every problem and its JSON path; good 
   const targetDir = t.testdir({});
   const store = openStore({ targetDir, recordingFolderFormat: 'yyyy/MM/dd/HH', log: silentLogger });
   const context = createRunContext({ config: configWith({ targetDir }), openStore: () => store });
-  const self = newCounters();
+  const self = componentEvents('validate');
   const fn = await validate.create({}, context, self);
 
   // Good and bad interleaved: the run goes on after each quarantine, order kept.
@@ -132,7 +133,7 @@ t.test('bad records go to quarantine with every problem and its JSON path; good 
   t.equal(out[0]!.recording, input[1], 'the very same objects, not copies');
   t.equal(JSON.stringify(input), snapshot, 'nothing was changed, unknown fields included');
   t.equal(self.dropped, bad.length);
-  t.equal(context.totals.quarantined, bad.length);
+  t.equal(tallyRun(out, [self]).quarantined, bad.length);
 
   const lines = (await readFile(path.join(targetDir, '.rcbs', 'quarantine.ndjson'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason: string; code: string; recording: Recording });
   t.equal(lines.length, bad.length, 'one quarantine line per bad record');
@@ -159,16 +160,16 @@ t.test('--dry-run counts and reports without writing a quarantine', async (t) =>
       return openStore({ targetDir, recordingFolderFormat: 'yyyy/MM/dd/HH', log: silentLogger });
     },
   });
-  const self = newCounters();
+  const self = componentEvents('validate');
   const fn = await validate.create({}, context, self);
   const out = (await fn(_([bad[1]!.recording, good[0]!].map(newRecord))).collect().toPromise(Promise)) as PipelineRecord[];
   t.equal(out.length, 1);
-  t.equal(context.totals.quarantined, 1);
+  t.equal(tallyRun(out, [self]).quarantined, 1);
   t.notOk(opened, 'the store was not opened');
   t.match(logs.join('\n'), /would quarantine record.*\/id: must NOT have fewer than 1 characters/);
 });
 
 t.test('an unreadable schema option is a pipeline error naming the file', async (t) => {
   const context = createRunContext({ config: configWith({}) });
-  await t.rejects(Promise.resolve(validate.create({ schema: '/nonexistent/recording.schema.json' }, context, newCounters())), { code: 'RCBS_PIPELINE_INVALID', message: /\/nonexistent\/recording\.schema\.json/ });
+  await t.rejects(Promise.resolve(validate.create({ schema: '/nonexistent/recording.schema.json' }, context, componentEvents('validate'))), { code: 'RCBS_PIPELINE_INVALID', message: /\/nonexistent\/recording\.schema\.json/ });
 });

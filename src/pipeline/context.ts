@@ -3,9 +3,10 @@
 
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { RcbsConfig, Credentials } from '../config/types.js';
+import type { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import type { Counters, RunContext, RunTotals } from './types.js';
+import type { RunContext } from './types.js';
 
 export interface RunContextOptions {
   config: Readonly<RcbsConfig>;
@@ -22,22 +23,19 @@ export interface RunContextOptions {
   onProgress?: RunContext['progress'];
 }
 
-export function emptyTotals(): RunTotals {
-  return { recordings: 0, downloaded: 0, skipped: 0, failed: 0, quarantined: 0, dropped: 0, decrypted: 0, verified: 0, bytes: 0, failures: [] };
-}
-
-export function newCounters(): Counters {
-  return { in: 0, out: 0, dropped: 0, failed: 0 };
-}
-
 export function createRunContext(options: RunContextOptions): RunContext {
   let storePromise: Promise<Store> | undefined;
   const openStore = options.openStore;
+  // stopRun aborts the same signal components already honour for Ctrl-C, so a
+  // run-stopping failure needs no second way of winding down.
+  const stopper = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopper.signal]) : stopper.signal;
+  let stopError: RcbsError | undefined;
   return {
     config: options.config,
     credentials: Object.freeze({ ...(options.credentials ?? {}) }),
     log: options.log ?? silentLogger,
-    signal: options.signal ?? new AbortController().signal,
+    signal,
     dryRun: options.dryRun ?? false,
     env: options.env ?? process.env,
     now: options.now ?? Date.now(),
@@ -48,8 +46,14 @@ export function createRunContext(options: RunContextOptions): RunContext {
       storePromise ??= openStore();
       return storePromise;
     },
-    counters: new Map(),
-    totals: emptyTotals(),
+    stopRun(error) {
+      if (stopError || signal.aborted) return;
+      stopError = error;
+      stopper.abort(error);
+    },
+    get stopError() {
+      return stopError;
+    },
     progress: options.onProgress ?? (() => {}),
   };
 }

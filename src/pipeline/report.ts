@@ -5,6 +5,7 @@
 
 import type { RunContext } from './types.js';
 import type { RunOutcome } from './runner.js';
+import { allItemsDone, type Failure } from './outcome.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -69,40 +70,63 @@ export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean; c
   };
 }
 
-export function formatSummary(pipelineName: string, context: RunContext, outcome: Pick<RunOutcome, 'elapsedMs' | 'reason' | 'windowCommitted'>): string {
-  const t = context.totals;
+/** Failures per component, for the component table. */
+function failedBy(outcome: Pick<RunOutcome, 'totals'>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of [...outcome.totals.failures, ...outcome.totals.archivedMedia]) counts.set(f.component, (counts.get(f.component) ?? 0) + 1);
+  return counts;
+}
+
+function listFailures(lines: string[], title: string, failures: Failure[]): void {
+  if (failures.length === 0) return;
+  lines.push(`  ${title} (${failures.length}):`);
+  for (const f of failures.slice(0, 50)) {
+    const what = [f.recordingId && `recording ${f.recordingId}`, f.mediaId && `media ${f.mediaId}`].filter(Boolean).join(' ');
+    lines.push(`    - ${what ? what + ': ' : ''}${f.code}: ${f.message}`);
+  }
+  if (failures.length > 50) lines.push(`    … and ${failures.length - 50} more (see --log-format json)`);
+}
+
+export function formatSummary(pipelineName: string, context: Pick<RunContext, 'dryRun' | 'config'>, outcome: Pick<RunOutcome, 'elapsedMs' | 'reason' | 'windowCommitted' | 'window' | 'totals' | 'components' | 'stopError'>): string {
+  const t = outcome.totals;
   const seconds = Math.max(outcome.elapsedMs, 1) / 1000;
   const lines: string[] = [];
-  const status = outcome.reason === 'aborted' ? 'interrupted' : outcome.reason === 'stdout-closed' ? 'stopped (output closed)' : t.failed > 0 || t.failures.length > 0 ? 'finished with failures' : 'finished';
+  const status =
+    outcome.reason === 'stopped' ? `stopped: ${outcome.stopError?.code ?? 'a failure that is not one item\'s'}`
+    : outcome.reason === 'aborted' ? 'interrupted'
+    : outcome.reason === 'stdout-closed' ? 'stopped (output closed)'
+    : allItemsDone(t) ? 'finished'
+    : 'finished with failures';
   lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatDuration(outcome.elapsedMs)}`);
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(12)} ${value}`);
   row('recordings', t.recordings);
   // Rows for what this pipeline did: a verify or decrypt run downloads nothing.
   if (t.downloaded > 0 || (t.verified === 0 && t.decrypted === 0)) row('downloaded', `${t.downloaded} files, ${formatBytes(t.bytes)}, ${formatBytes(t.bytes / seconds)}/s`);
+  if (t.adopted > 0) row('adopted', `${t.adopted} files (already on disk, verified against S3)`);
+  const methods = Object.entries(t.verifiedBy);
+  if (methods.length > 0) row('checked by', methods.map(([method, n]) => `${method} ${n}`).join(', '));
   if (t.verified > 0) row('verified', `${t.verified} files (size and MD5${context.config.decryptKeys.length ? ', decrypts' : ''})`);
   if (t.decrypted > 0) row('decrypted', `${t.decrypted} files`);
   row('skipped', t.skipped);
   row('failed', t.failed);
+  if (t.archived > 0) row('archived', `${t.archived} files (restore them first)`);
+  if (t.interrupted > 0) row('not done', `${t.interrupted} files (the run stopped before them; the next run fetches them)`);
   row('quarantined', t.quarantined);
   row('dropped', t.dropped);
-  if (context.window) {
+  if (outcome.window) {
+    const w = outcome.window;
     const iso = (ms: number) => new Date(ms).toISOString();
-    row('window', `${context.window.start ? iso(context.window.start) : '(no lower bound)'} .. ${iso(context.window.end)}, ${context.window.slices.length} slice(s)`);
-    row('checkpoint', outcome.windowCommitted ? `last_recording_endtime.txt = ${context.window.end}` : 'not advanced (the window is not complete)');
+    row('window', `${w.start ? iso(w.start) : '(no lower bound)'} .. ${iso(w.end)}, ${w.slices.length} slice(s)`);
+    row('checkpoint', outcome.windowCommitted ? `last_recording_endtime.txt = ${w.end}` : 'not advanced (the window is not complete)');
   }
-  if (context.counters.size > 0) {
+  if (outcome.components.length > 0) {
+    const failed = failedBy(outcome);
     lines.push(`  ${'component'.padEnd(16)} ${'in'.padStart(8)} ${'out'.padStart(8)} ${'dropped'.padStart(8)} ${'failed'.padStart(8)}`);
-    for (const [name, c] of context.counters) {
-      lines.push(`  ${name.padEnd(16)} ${String(c.in).padStart(8)} ${String(c.out).padStart(8)} ${String(c.dropped).padStart(8)} ${String(c.failed).padStart(8)}`);
+    for (const c of outcome.components) {
+      lines.push(`  ${c.name.padEnd(16)} ${String(c.in).padStart(8)} ${String(c.out).padStart(8)} ${String(c.dropped).padStart(8)} ${String(failed.get(c.name) ?? 0).padStart(8)}`);
     }
   }
-  if (t.failures.length > 0) {
-    lines.push(`  failures (${t.failures.length}):`);
-    for (const f of t.failures.slice(0, 50)) {
-      const what = [f.recordingId && `recording ${f.recordingId}`, f.mediaId && `media ${f.mediaId}`].filter(Boolean).join(' ');
-      lines.push(`    - ${what ? what + ': ' : ''}${f.code}: ${f.message}`);
-    }
-    if (t.failures.length > 50) lines.push(`    … and ${t.failures.length - 50} more (see --log-format json)`);
-  }
+  listFailures(lines, 'failures', t.failures);
+  listFailures(lines, 'archived', t.archivedMedia);
   return lines.join('\n');
 }

@@ -6,31 +6,47 @@
 // behind the source: no new record enters, records already inside finish or are
 // cleaned up by their sinks, then the run ends. last_recording_endtime.txt moves
 // only after a complete, clean run (SPEC §3).
+//
+// Outcomes: components put them on the records (src/pipeline/outcome.ts); the
+// runner alone folds the records that reach the end, and each component's events,
+// into the run's totals, and derives the exit code and the checkpoint from them.
+// A source returns its time window with its records; nothing else publishes it.
 
 import { Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import _ from 'highland';
+import type { RecordingWindow } from '../config/window.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { toReadable } from './streams.js';
-import { newCounters } from './context.js';
 import type { ResolvedStep } from './loader.js';
-import { settleStatus, type PipelineRecord, type RecordFn, type RecordStream, type RunContext } from './types.js';
+import { allItemsDone, componentEvents, emptyTotals, tallyComponent, tallyRecord, type RunTotals } from './outcome.js';
+import { settleStatus, type ComponentEvents, type PipelineRecord, type RecordFn, type RecordStream, type RunContext } from './types.js';
+
+export type StopReason = 'aborted' | 'stdout-closed' | 'stopped';
 
 export interface RunOutcome {
-  /** 0 all done, 1 finished with failures, 130 interrupted. */
+  /** 0 all done, 1 finished with failures, 130 interrupted, or the exit code of the
+   * error that stopped the run (2 credentials, 4 cannot go on). */
   exitCode: number;
-  /** The run stopped early (abort or closed stdout); the window was not completed. */
+  /** The run stopped early (abort, closed stdout, stopRun); the window was not completed. */
   stoppedEarly: boolean;
-  reason?: 'aborted' | 'stdout-closed';
+  reason?: StopReason;
+  /** The failure that stopped the run (context.stopRun). */
+  stopError?: RcbsError;
   records: number;
   elapsedMs: number;
+  /** The time window the source covered, if it queried one. */
+  window?: RecordingWindow;
   /** True when last_recording_endtime.txt was advanced. */
   windowCommitted: boolean;
+  totals: RunTotals;
+  /** Each step's events, in pipeline order (names unique within the run). */
+  components: ComponentEvents[];
 }
 
 export interface RunOptions {
   /** Called when the run has decided to stop early, e.g. to log it. */
-  onStop?: (reason: 'aborted' | 'stdout-closed') => void;
+  onStop?: (reason: StopReason) => void;
   /** Whether the store was opened by a component (so the window can be committed). */
   storeOpened?: () => boolean;
 }
@@ -44,15 +60,28 @@ function counterName(steps: ResolvedStep[], index: number): string {
   return sameKind.length === 1 ? `${name} (${kind})` : `${name} (${kind} ${sameKind.indexOf(steps[index]!) + 1})`;
 }
 
+/** records in = records out + dropped, for every step but the source and those that fan out:
+ * a record that vanished without a reason is a lost item, and holds the checkpoint back. */
+function lostRecords(steps: ResolvedStep[], events: ComponentEvents[]): Array<{ component: string; lost: number }> {
+  const lost: Array<{ component: string; lost: number }> = [];
+  for (let i = 1; i < steps.length; i++) {
+    const e = events[i]!;
+    if (steps[i]!.component.fansOut) continue;
+    const missing = e.in - e.out - e.dropped;
+    if (missing !== 0) lost.push({ component: e.name, lost: missing });
+  }
+  return lost;
+}
+
 export async function runPipeline(steps: ResolvedStep[], context: RunContext, options: RunOptions = {}): Promise<RunOutcome> {
   const started = Date.now();
-  let stopReason: RunOutcome['reason'];
-  const stop = (reason: 'aborted' | 'stdout-closed') => {
+  let stopReason: StopReason | undefined;
+  const stop = (reason: StopReason) => {
     if (stopReason) return;
     stopReason = reason;
     options.onStop?.(reason);
   };
-  const onAbort = () => stop('aborted');
+  const onAbort = () => stop(context.stopError ? 'stopped' : 'aborted');
   if (context.signal.aborted) onAbort();
   context.signal.addEventListener('abort', onAbort, { once: true });
   const onStdoutError = (err: NodeJS.ErrnoException) => {
@@ -64,18 +93,19 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
   // and files (highland never propagates an early end upstream by itself).
   let sourceStream: RecordStream | undefined;
   try {
-    const fns: Array<{ fn: RecordFn; name: string }> = [];
+    const events = steps.map((_step, i) => componentEvents(counterName(steps, i)));
+    const fns: RecordFn[] = [];
+    let window: RecordingWindow | undefined;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
-      const name = counterName(steps, i);
-      const counters = newCounters();
-      context.counters.set(name, counters);
-      const fn = await step.component.create(step.options as Record<string, unknown>, context, counters);
-      fns.push({ fn, name });
+      const fn = await step.component.create(step.options as Record<string, unknown>, context, events[i]!);
+      if (i === 0) window = fn.window;
+      fns.push(fn);
     }
 
     const [source, ...rest] = fns;
-    sourceStream = source!.fn(_<PipelineRecord>([]));
+    const sourceEvents = events[0]!;
+    sourceStream = source!(_<PipelineRecord>([]));
     let stream: RecordStream = sourceStream.consume<PipelineRecord>((err, record, push, next) => {
       // The gate: once stopping, no new record enters the pipeline.
       if (stopReason) return push(null, _.nil);
@@ -83,15 +113,16 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
         push(err);
         return next();
       }
-      if (!_.isNil(record)) context.counters.get(source!.name)!.out++;
+      if (!_.isNil(record)) sourceEvents.out++;
       push(null, record);
       if (!_.isNil(record)) next();
     });
-    for (const { fn, name } of rest) {
-      const counters = context.counters.get(name)!;
-      stream = fn(stream.tap(() => counters.in++)).tap(() => counters.out++);
-    }
+    rest.forEach((fn, i) => {
+      const e = events[i + 1]!;
+      stream = fn(stream.tap(() => e.in++)).tap(() => e.out++);
+    });
 
+    const totals = emptyTotals();
     let records = 0;
     await pipelineAsync(
       toReadable(stream),
@@ -100,29 +131,45 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
         highWaterMark: 1,
         write(record: PipelineRecord, _enc, done) {
           settleStatus(record);
+          tallyRecord(totals, record);
           records++;
           done();
         },
       }),
     );
 
-    const failed = context.totals.failed > 0 || context.totals.failures.length > 0;
+    totals.recordings = sourceEvents.out;
+    for (const e of events) tallyComponent(totals, e);
+    if (!stopReason) {
+      for (const { component, lost } of lostRecords(steps, events)) {
+        totals.failed++;
+        totals.failures.push({ component, code: 'RCBS_INTERNAL', message: `${component} let ${lost} record(s) go without an outcome (a bug in that component); the checkpoint is held back` });
+      }
+    }
+
     let windowCommitted = false;
     const writesTarget = steps.some((s) => s.component.writesTarget);
-    if (!stopReason && !failed && !context.dryRun && context.window && writesTarget && (options.storeOpened?.() ?? true)) {
+    if (!stopReason && allItemsDone(totals) && !context.dryRun && window && writesTarget && (options.storeOpened?.() ?? true)) {
       const store = await context.store();
-      await store.writeLastRecordingEndTime(context.window.end);
+      await store.writeLastRecordingEndTime(window.end);
       windowCommitted = true;
     }
+    const exitCode = context.stopError ? context.stopError.exitCode : stopReason === 'aborted' ? 130 : totals.failed > 0 || totals.archived > 0 || totals.interrupted > 0 ? 1 : 0;
     return {
-      exitCode: stopReason === 'aborted' ? 130 : failed ? 1 : 0,
+      exitCode,
       stoppedEarly: stopReason !== undefined,
-      reason: stopReason,
+      ...(stopReason ? { reason: stopReason } : {}),
+      ...(context.stopError ? { stopError: context.stopError } : {}),
       records,
       elapsedMs: Date.now() - started,
+      ...(window ? { window } : {}),
       windowCommitted,
+      totals,
+      components: events,
     };
   } catch (err) {
+    // A run-stopping failure wins over what the wind-down threw (an abort, a closed stream).
+    if (context.stopError) throw context.stopError;
     if (stopReason === 'aborted') {
       throw new RcbsError('RCBS_ABORTED', 'interrupted: in-flight work was finished or cleaned up', {}, { cause: err });
     }

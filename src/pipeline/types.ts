@@ -10,13 +10,27 @@ import type { RcbsConfig, Credentials } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import type { RecordingWindow } from '../config/window.js';
+import type { RcbsError } from '../errors.js';
 
 /** A recording's metadata exactly as received from GWS (unknown fields kept). */
 export type Recording = Record<string, unknown>;
 
-export type RecordStatus = 'pending' | 'done' | 'skipped' | 'failed';
+export type RecordStatus = 'pending' | 'done' | 'skipped' | 'failed' | 'interrupted';
 
-export type MediaStatus = 'pending' | 'downloaded' | 'skipped' | 'failed' | 'planned';
+/**
+ * What became of one wanted media file (set through src/pipeline/outcome.ts):
+ * pending (nobody acted yet), planned (dry run), downloaded, adopted (already at its
+ * final path, verified against the object, not downloaded), skipped (already backed
+ * up), archived (S3 has it in an archive tier: restore first), interrupted (the run
+ * stopped before it was done), failed.
+ */
+export type MediaStatus = 'pending' | 'planned' | 'downloaded' | 'adopted' | 'skipped' | 'archived' | 'interrupted' | 'failed';
+
+/** A coded problem: what happened, in words an operator can act on. */
+export interface Problem {
+  code: string;
+  message: string;
+}
 
 export interface MediaOutcome {
   mediaId: string;
@@ -25,8 +39,21 @@ export interface MediaOutcome {
   /** Path relative to targetDir. */
   path?: string;
   bytes?: number;
+  /** How the file was checked against its S3 object (e.g. md5, crc64nvme, size). */
+  verifiedBy?: string;
+  /** Path of the decrypted copy, relative to decryptDir. */
   decrypted?: string;
-  error?: { code: string; message: string };
+  /** True when this run wrote the decrypted copy (not found already there). */
+  decryptedNow?: boolean;
+  /** True when the verify sink checked this file in this run. */
+  verified?: boolean;
+  error?: Problem;
+}
+
+/** A problem of one record, or of one of its media files when mediaId is set. */
+export interface RecordError extends Problem {
+  component: string;
+  mediaId?: string;
 }
 
 export interface PipelineRecord {
@@ -40,42 +67,57 @@ export interface PipelineRecord {
   json?: string;
   /** Set by json-writer when it (re)wrote the JSON in this run. */
   written?: boolean;
-  errors: Array<{ component: string; code: string; message: string }>;
+  errors: RecordError[];
 }
 
 export type RecordStream = Highland.Stream<PipelineRecord>;
-export type RecordFn = (records: RecordStream) => RecordStream;
+/** A source's RecordFn may carry the time window it covers (sourceWithWindow), so the
+ * runner can advance last_recording_endtime.txt when every item of it is done. */
+export type RecordFn = ((records: RecordStream) => RecordStream) & { readonly window?: RecordingWindow };
 
 export type ComponentKind = 'source' | 'transform' | 'sink';
 
-export interface Counters {
-  in: number;
-  out: number;
-  dropped: number;
-  failed: number;
+/** Why a record left the pipeline before its end (it then never holds the checkpoint back). */
+export interface DropReason {
+  /** quarantined: invalid, written to quarantine.ndjson (SPEC §5); filtered: not wanted here
+   * (another instance's shard, no wanted media type, a filter condition). */
+  kind: 'quarantined' | 'filtered';
+  code?: string;
+  message: string;
 }
 
-/** Run-wide tallies for the summary and the exit code. */
-export interface RunTotals {
-  recordings: number;
-  downloaded: number;
-  skipped: number;
-  failed: number;
-  quarantined: number;
-  dropped: number;
-  /** Media files decrypted (decrypt sink) and checked (verify sink) in this run. */
-  decrypted: number;
-  verified: number;
-  bytes: number;
-  /** Failures listed at the end of the run: what, which, why. */
-  failures: Array<{ recordingId?: string; mediaId?: string; code: string; message: string }>;
+/** A failed item that is not a record passing through (a bad NDJSON line, an orphan file). */
+export interface ItemFailure extends Problem {
+  recordingId?: string;
+  mediaId?: string;
+}
+
+/**
+ * What the runner hands each component as `self`: the only way a component reports
+ * what the records flowing through it cannot carry. Components never see run totals;
+ * the runner derives them (src/pipeline/outcome.ts).
+ */
+export interface ComponentEvents {
+  readonly name: string;
+  /** Records taken in and passed on (counted by the runner). */
+  in: number;
+  out: number;
+  /** Records that left the pipeline here, each with a reason (drop()). */
+  readonly dropped: number;
+  readonly droppedBy: Readonly<Record<DropReason['kind'], number>>;
+  /** Items that failed here without a record to carry the failure. */
+  readonly failures: readonly ItemFailure[];
+  /** This record leaves the pipeline here, for this reason. */
+  drop(record: PipelineRecord, reason: DropReason): void;
+  /** An item that is not a record failed (it holds the checkpoint back like a failed record). */
+  fail(failure: ItemFailure): void;
 }
 
 export interface RunContext {
   readonly config: Readonly<RcbsConfig>;
   readonly credentials: Readonly<Credentials>;
   readonly log: Logger;
-  /** Aborted on SIGINT/SIGTERM: stop taking new work, finish or clean up in-flight work. */
+  /** Aborted on SIGINT/SIGTERM, or by stopRun(): stop taking new work, finish or clean up in-flight work. */
   readonly signal: AbortSignal;
   readonly dryRun: boolean;
   readonly env: NodeJS.ProcessEnv;
@@ -85,12 +127,16 @@ export interface RunContext {
   readonly stdout: Writable;
   /** Opens (and locks) the target store once; later calls return the same store. */
   store(): Promise<Store>;
-  /** Per-component counters; a component's own entry is created by the runner. */
-  readonly counters: Map<string, Counters>;
-  readonly totals: RunTotals;
-  /** Set by a source that queries a time window, so the runner can advance
-   * last_recording_endtime.txt when every item of the window is done. */
-  window?: RecordingWindow;
+  /**
+   * A failure that is not one item's (credentials rejected mid-run, S3 or GWS
+   * unreachable after retries, targetDir full): the run stops taking work at once,
+   * in-flight work is finished or cleaned up as on Ctrl-C, and the run ends with this
+   * error's exit code and one message instead of a cascade of per-item failures.
+   * The first call wins.
+   */
+  stopRun(error: RcbsError): void;
+  /** The error given to stopRun, if any. */
+  readonly stopError: RcbsError | undefined;
   /** Feeds the progress line: bytes, files and recordings add up; fraction (0..1, how far
    * through the work) drives the ETA. */
   progress(event: { bytes?: number; files?: number; recordings?: number; fraction?: number }): void;
@@ -112,11 +158,19 @@ export interface ComponentDef<O = Record<string, unknown>> {
   writesTarget?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
-  create(options: O, context: RunContext, self: Counters): RecordFn | Promise<RecordFn>;
+  /** Declares that one record in may become several out (select's flatten): the runner
+   * then does not hold it to records in = records out + dropped. */
+  fansOut?: boolean;
+  create(options: O, context: RunContext, self: ComponentEvents): RecordFn | Promise<RecordFn>;
 }
 
 export function defineComponent<O>(def: ComponentDef<O>): ComponentDef<O> {
   return def;
+}
+
+/** A source's records together with the time window they cover. */
+export function sourceWithWindow(records: (input: RecordStream) => RecordStream, window: RecordingWindow): RecordFn {
+  return Object.assign(records, { window });
 }
 
 /** A new record as a source emits it. */
@@ -125,10 +179,11 @@ export function newRecord(recording: Recording): PipelineRecord {
 }
 
 /** The overall outcome once a record has been through its sinks: failed if anything
- * failed, skipped if every media file was already there and nothing was written, else done. */
+ * failed (or is archived), interrupted if the run stopped before some media were done, skipped if every media file was already there and nothing was written, else done. */
 export function settleStatus(record: PipelineRecord): RecordStatus {
   if (record.status === 'pending') {
-    if (record.errors.length > 0 || record.media.some((m) => m.status === 'failed')) record.status = 'failed';
+    if (record.errors.length > 0 || record.media.some((m) => m.status === 'failed' || m.status === 'archived')) record.status = 'failed';
+    else if (record.media.some((m) => m.status === 'interrupted')) record.status = 'interrupted';
     else if (record.media.length > 0 && record.media.every((m) => m.status === 'skipped') && !record.written) record.status = 'skipped';
     else record.status = 'done';
   }

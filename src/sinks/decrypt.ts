@@ -8,7 +8,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
-import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
+import { failRecord } from '../pipeline/outcome.js';
+import { defineComponent, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
 import { decryptFile } from '../cms/file.js';
 import { withOperationSignal } from '../pipeline/abort.js';
@@ -45,7 +46,7 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
   }
   const size = await withOperationSignal(context.signal, (signal) => decryptFile(input, output, target.identities, signal, context.log));
   media.decrypted = outRel;
-  context.totals.decrypted++;
+  media.decryptedNow = true;
   context.progress({ files: 1 });
   // The metadata size may be the plaintext's (SPEC §5): a mismatch is worth a look, not a failure.
   const listed = mediaFilesOf(record.recording).find((m) => mediaIdOf(m) === media.mediaId);
@@ -55,27 +56,23 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
   }
 }
 
-function fail(record: PipelineRecord, media: MediaOutcome, err: unknown, context: RunContext, self: Counters): void {
+function fail(record: PipelineRecord, media: MediaOutcome, err: unknown, context: RunContext): void {
   const e = toRcbsError(err);
   const id = recordingId(record.recording);
-  if (record.status !== 'failed') {
-    self.failed++;
-    context.totals.failed++;
-  }
-  record.status = 'failed';
-  record.errors.push({ component: COMPONENT, code: e.code, message: `${media.mediaId}: ${e.message}` });
-  context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: e.code, message: e.message });
+  // An interrupted decrypt removed its file in progress: not a failure, the next run does it.
+  if (e.code === 'RCBS_ABORTED') return;
+  failRecord(record, COMPONENT, { code: e.code, message: e.message, mediaId: media.mediaId });
   context.log.error(`decrypting ${media.path} failed: ${e.message}`, { code: e.code, recordingId: id, mediaId: media.mediaId });
 }
 
-async function decryptRecord(record: PipelineRecord, target: Target, context: RunContext, self: Counters): Promise<PipelineRecord> {
+async function decryptRecord(record: PipelineRecord, target: Target, context: RunContext): Promise<PipelineRecord> {
   for (const media of record.media) {
-    if ((media.status !== 'downloaded' && media.status !== 'skipped') || !media.path) continue;
+    if ((media.status !== 'downloaded' && media.status !== 'adopted' && media.status !== 'skipped') || !media.path) continue;
     if (context.signal.aborted) break;
     try {
       await decryptMedia(record, media, target, context);
     } catch (err) {
-      fail(record, media, err, context, self);
+      fail(record, media, err, context);
     }
   }
   return record;
@@ -106,7 +103,7 @@ export default defineComponent<Options>({
     additionalProperties: false,
   },
   checkConfig,
-  async create(options, context, self) {
+  async create(options, context) {
     const { config } = context;
     const decryptDir = options.decryptDir ?? config.decryptDir;
     if (!decryptDir || context.dryRun) return (records) => records;
@@ -115,6 +112,6 @@ export default defineComponent<Options>({
     const identities = await loadIdentities(keys, { passphrase: await readPassphrase(undefined, context.env) });
     const target: Target = { targetDir: path.resolve(config.targetDir), decryptDir: path.resolve(decryptDir), identities };
     const concurrency = config.downloadMode === 'single' ? 1 : Math.max(1, config.numThreads);
-    return (records) => records.map((record) => _(decryptRecord(record, target, context, self))).parallel(concurrency);
+    return (records) => records.map((record) => _(decryptRecord(record, target, context))).parallel(concurrency);
   },
 });

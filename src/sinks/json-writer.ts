@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { isRcbsError, toRcbsError } from '../errors.js';
+import { failRecord, mediaInPlace } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { onEnd } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
@@ -58,15 +59,6 @@ export default defineComponent<Options>({
     // the folder and journal fsyncs (group commit). `single` still means one at a time.
     const concurrency = context.config.downloadMode === 'single' ? 1 : Math.max(16, context.config.numThreads);
 
-    const fail = (record: PipelineRecord, id: string | undefined, err: unknown) => {
-      const e = toRcbsError(err, 'RCBS_STORE_IO');
-      record.status = 'failed';
-      record.errors.push({ component: 'json-writer', code: e.code, message: e.message });
-      self.failed++;
-      context.totals.failed++;
-      context.totals.failures.push({ recordingId: id, code: e.code, message: e.message });
-    };
-
     const inPlace = (record: PipelineRecord, rel: string): PipelineRecord => {
       record.json = rel;
       if (record.status === 'pending') record.status = 'done';
@@ -78,10 +70,10 @@ export default defineComponent<Options>({
       const id = recordingId(record.recording);
       if (requireMedia) {
         if (record.status === 'failed') return record;
-        const notReady = record.media.filter((m) => m.status === 'failed' || m.status === 'pending');
+        const notReady = record.media.filter((m) => !mediaInPlace(m));
         if (notReady.length > 0) {
           tally.waiting++;
-          const failed = notReady.some((m) => m.status === 'failed');
+          const failed = notReady.some((m) => m.status !== 'pending');
           // Pending here means no download step ran for it: say so, it is a pipeline mistake.
           (failed ? context.log.debug : context.log.warn)('metadata not written: its media are not all in place', { recordingId: id, media: notReady.map((m) => `${m.mediaId}:${m.status}`).join(',') });
           return record;
@@ -127,7 +119,7 @@ export default defineComponent<Options>({
         await store.writeFileAtomic(rel, content);
         await store.recordRecording({ recordingId: id!, path: rel, mediaIds, sha256, writtenAt: Date.now() });
       } catch (err) {
-        fail(record, id, err);
+        failRecord(record, 'json-writer', toRcbsError(err, 'RCBS_STORE_IO'));
         return record;
       }
       if (previous) tally.rewritten++;

@@ -17,8 +17,9 @@ import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { withOperationSignal } from '../pipeline/abort.js';
+import { failMedia } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
-import { defineComponent, type Counters, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
+import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
 import type { Store } from '../store/types.js';
 import { objectUrl } from '../s3/failure.js';
@@ -60,7 +61,7 @@ export interface S3DownloadInternals {
   socketTimeoutMs?: number;
 }
 
-export async function createS3Download(options: Options, context: RunContext, self: Counters, internals: S3DownloadInternals = {}) {
+export async function createS3Download(options: Options, context: RunContext, self: ComponentEvents, internals: S3DownloadInternals = {}) {
   const { config, log, signal } = context;
   const concurrency = options.concurrency ?? (config.downloadMode === 'single' ? 1 : config.numThreads);
 
@@ -81,17 +82,12 @@ export async function createS3Download(options: Options, context: RunContext, se
   const slots = new TransferSlots(concurrency);
   const progress = progressReporter(context);
 
-  const failMedia = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
+  const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    const id = recordingId(record.recording);
-    media.status = 'failed';
-    media.error = { code: error.code, message: error.message };
-    record.status = 'failed';
-    record.errors.push({ component: COMPONENT, code: error.code, message: error.message });
-    context.totals.failures.push({ recordingId: id, mediaId: media.mediaId, code: error.code, message: error.message });
-    context.totals.failed++;
-    self.failed++;
-    log.error('media file not downloaded', { recordingId: id, mediaId: media.mediaId, code: error.code, reason: error.message });
+    failMedia(record, media, COMPONENT, error);
+    // Work the run stopped before is not a failure, and not worth a line per file.
+    if (media.status === 'interrupted') return;
+    log.error('media file not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, code: error.code, reason: error.message });
   };
 
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
@@ -128,8 +124,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         media.status = 'downloaded';
         media.path = relPath;
         media.bytes = result.bytes;
-        context.totals.downloaded++;
-        context.totals.bytes += result.bytes;
+        media.verifiedBy = result.verifiedBy;
         progress.flush();
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
@@ -160,7 +155,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       try {
         keys.set(media, mediaKey(config.s3KeyTemplate, location, file, media.mediaId, record.recording));
       } catch (err) {
-        failMedia(record, media, err);
+        fail(record, media, err);
       }
     }
 
@@ -188,7 +183,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       return record;
     }
     await Promise.all(
-      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => failMedia(record, media, err))),
+      [...paths].map(([media, relPath]) => download(store, record, media, relPath, keys.get(media)!).catch((err) => fail(record, media, err))),
     );
     return record;
   };

@@ -16,11 +16,12 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import fg from 'fast-glob';
 import _ from 'highland';
-import { defineComponent, type PipelineRecord, type RunContext, type Counters } from '../pipeline/types.js';
+import { failRecord } from '../pipeline/outcome.js';
+import { defineComponent, type ComponentEvents, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import type { Store } from '../store/types.js';
-import { STATE_DIR } from '../store/index.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { withOperationSignal } from '../pipeline/abort.js';
+import { STATE_DIR } from '../store/index.js';
 
 export async function md5OfFile(file: string): Promise<string> {
   const hash = createHash('md5');
@@ -36,18 +37,13 @@ async function loadDecryptor(keys: readonly string[]): Promise<Decryptor | undef
   return createDecryptCheck(keys);
 }
 
-function fail(context: RunContext, self: Counters, record: PipelineRecord | undefined, mediaId: string | undefined, message: string): void {
-  self.failed++;
-  context.totals.failed++;
-  const recordingId = typeof record?.recording.id === 'string' ? record.recording.id : undefined;
-  context.totals.failures.push({ recordingId, mediaId, code: 'RCBS_VERIFY_FAILED', message });
-  if (record) {
-    record.status = 'failed';
-    record.errors.push({ component: 'verify', code: 'RCBS_VERIFY_FAILED', message });
-  }
+/** A problem with a recording's file goes on its record (failRecord); one that no
+ * recording lists (missing, orphan) is an item of its own (self.fail). */
+function problem(mediaId: string, message: string) {
+  return { code: 'RCBS_VERIFY_FAILED', message, mediaId };
 }
 
-async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decryptor | undefined, context: RunContext, self: Counters, seen: Set<string>): Promise<void> {
+async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decryptor | undefined, context: RunContext, seen: Set<string>): Promise<void> {
   for (const media of record.media) {
     if (context.signal.aborted) return;
     if (!media.path) continue;
@@ -55,21 +51,21 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
     const entry = await store.getMedia(media.mediaId);
     const file = store.resolve(media.path);
     if (!entry) {
-      fail(context, self, record, media.mediaId, `${media.path}: orphan (on disk but not in the index)`);
+      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: orphan (on disk but not in the index)`));
       continue;
     }
     if (entry.path !== media.path) {
-      fail(context, self, record, media.mediaId, `${media.path}: the index has this media at ${entry.path}`);
+      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: the index has this media at ${entry.path}`));
       continue;
     }
     const size = (await stat(file)).size;
     if (size !== entry.size) {
-      fail(context, self, record, media.mediaId, `${media.path}: corrupt (size ${size}, indexed ${entry.size})`);
+      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (size ${size}, indexed ${entry.size})`));
       continue;
     }
     const md5 = await md5OfFile(file);
     if (md5 !== entry.md5) {
-      fail(context, self, record, media.mediaId, `${media.path}: corrupt (MD5 ${md5}, indexed ${entry.md5})`);
+      failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (MD5 ${md5}, indexed ${entry.md5})`));
       continue;
     }
     if (decrypt) {
@@ -78,27 +74,27 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
       } catch (err) {
         const e = toRcbsError(err);
         if (e.code === 'RCBS_ABORTED') return;
-        fail(context, self, record, media.mediaId, `${media.path}: does not decrypt (${e.code}: ${e.message})`);
+        failRecord(record, 'verify', problem(media.mediaId, `${media.path}: does not decrypt (${e.code}: ${e.message})`));
         continue;
       }
     }
-    context.totals.verified++;
+    media.verified = true;
     context.progress({ files: 1, bytes: size });
   }
 }
 
 /** After every record: what the index has that is gone, and .bin files nobody indexed. */
-async function checkLeftovers(store: Store, context: RunContext, self: Counters, seen: Set<string>): Promise<void> {
+async function checkLeftovers(store: Store, self: ComponentEvents, seen: Set<string>): Promise<void> {
   for await (const entry of store.allMedia()) {
     if (seen.has(entry.path)) continue;
     const size = await stat(store.resolve(entry.path)).then((s) => s.size, () => undefined);
-    if (size === undefined) fail(context, self, undefined, entry.mediaId, `${entry.path}: missing (indexed, not on disk)`);
-    else if (size !== entry.size) fail(context, self, undefined, entry.mediaId, `${entry.path}: corrupt (size ${size}, indexed ${entry.size}); no recording JSON lists it`);
+    if (size === undefined) self.fail(problem(entry.mediaId, `${entry.path}: missing (indexed, not on disk)`));
+    else if (size !== entry.size) self.fail(problem(entry.mediaId, `${entry.path}: corrupt (size ${size}, indexed ${entry.size}); no recording JSON lists it`));
     seen.add(entry.path);
   }
   const onDisk = fg.stream('**/*.bin', { cwd: store.targetDir, ignore: ['.rcbs/**'], onlyFiles: true }) as AsyncIterable<string>;
   for await (const rel of onDisk) {
-    if (!seen.has(rel)) fail(context, self, undefined, path.posix.basename(rel, '.bin'), `${rel}: orphan (on disk but not in the index)`);
+    if (!seen.has(rel)) self.fail(problem(path.posix.basename(rel, '.bin'), `${rel}: orphan (on disk but not in the index)`));
   }
 }
 
@@ -119,7 +115,7 @@ export default defineComponent<Record<string, never>>({
       records
         .map((record) => _(context.store().then(async (store) => {
           recordings++;
-          if (record.status !== 'failed') await checkMedia(store, record, decrypt, context, self, seen);
+          if (record.status !== 'failed') await checkMedia(store, record, decrypt, context, seen);
           return record;
         })))
         .sequence()
@@ -130,8 +126,8 @@ export default defineComponent<Record<string, never>>({
               return next();
             }
             context.store().then(async (store) => {
-              await checkLeftovers(store, context, self, seen);
-              if (recordings === 0 && seen.size === 0 && !context.signal.aborted) fail(context, self, undefined, undefined, `${store.targetDir} holds no recording: an empty backup does not pass`);
+              await checkLeftovers(store, self, seen);
+              if (recordings === 0 && seen.size === 0 && !context.signal.aborted) self.fail({ code: 'RCBS_VERIFY_FAILED', message: `${store.targetDir} holds no recording: an empty backup does not pass` });
             }).then(
               () => push(null, _.nil),
               (e: unknown) => {

@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { RcbsError } from '../errors.js';
+import { failRecord } from '../pipeline/outcome.js';
 import { fromAsyncIterable } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf } from '../recording.js';
@@ -23,7 +24,7 @@ export default defineComponent<Record<string, never>>({
   name: 'backup-dir',
   description: 'Walks an existing backup in targetDir: one record per recording JSON, with the media files found beside it.',
   options: { type: 'object', properties: {}, additionalProperties: false },
-  async create(_options, context, self) {
+  async create(_options, context) {
     const targetDir = path.resolve(context.config.targetDir);
     const isFolder = await stat(targetDir).then((s) => s.isDirectory(), () => false);
     if (!isFolder) {
@@ -43,14 +44,11 @@ export default defineComponent<Record<string, never>>({
             if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
             recording = parsed as Recording;
           } catch (err) {
-            const message = `${json}: the metadata does not parse (${(err as Error).message})`;
-            self.failed++;
-            context.totals.failed++;
-            context.totals.failures.push({ code: 'RCBS_STORE_IO', message });
-            yield { ...newRecord({}), status: 'failed', dir, json, errors: [{ component: 'backup-dir', code: 'RCBS_STORE_IO', message }] };
+            const record = { ...newRecord({}), dir, json };
+            failRecord(record, 'backup-dir', { code: 'RCBS_STORE_IO', message: `${json}: the metadata does not parse (${(err as Error).message})` });
+            yield record;
             continue;
           }
-          context.totals.recordings++;
           const media: MediaOutcome[] = [];
           for (const file of mediaFilesOf(recording)) {
             const mediaId = mediaIdOf(file);

@@ -1,12 +1,12 @@
 // Source `gws-recordings`: the recordings GWS lists for the run's time window
 // (SPEC §3, §4). The window comes from the config and last_recording_endtime.txt;
-// it is published on the context so the runner can advance that file when every
-// item of the window is done. Pages are fetched only as the pipeline pulls.
+// the source returns it with its records so the runner can advance that file when
+// every item of the window is done. Pages are fetched only as the pipeline pulls.
 // In --dry-run it still queries: the plan needs the list.
 
 import { computeWindow } from '../config/window.js';
 import { RcbsError } from '../errors.js';
-import { defineComponent, type RunContext } from '../pipeline/types.js';
+import { defineComponent, sourceWithWindow, type RunContext } from '../pipeline/types.js';
 
 interface Options {
   /** Overrides gwsPageSize for this pipeline. */
@@ -49,7 +49,6 @@ export default defineComponent<Options>({
     }
     const last = await lastRecordingEndTime(context);
     const window = computeWindow(config, context.now, last);
-    context.window = window;
     for (const reason of window.reasons) context.log.info(`window: ${reason}`);
     context.log.info('querying GWS recordings', {
       from: new Date(window.start).toISOString(),
@@ -60,6 +59,6 @@ export default defineComponent<Options>({
     const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('./gws/client.js'), import('./gws/source.js')]);
     const client = createGwsClient(context);
     const query = { recordingsUri: config.gwsRecordingsUri, pageSize: options.pageSize ?? config.gwsPageSize, slices: window.slices, log: context.log };
-    return () => recordingStream(context, client, query);
+    return sourceWithWindow(() => recordingStream(context, client, query), window);
   },
 });

@@ -70,14 +70,10 @@ export default defineComponent<Options>({
             problem = (err as Error).message;
           }
           if (recording) {
-            context.totals.recordings++;
             yield newRecord(recording);
             continue;
           }
-          self.failed++;
-          context.totals.failed++;
-          const message = `${where} line ${lineNumber}: ${problem}`;
-          context.totals.failures.push({ code: 'RCBS_RECORD_INVALID', message });
+          self.fail({ code: 'RCBS_RECORD_INVALID', message: `${where} line ${lineNumber}: ${problem}` });
           context.log.warn('skipping a bad NDJSON line', { source: where, line: lineNumber, problem });
         }
       }

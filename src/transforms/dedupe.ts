@@ -42,7 +42,6 @@ export default defineComponent<Record<string, never>>({
         media.path = entry.path;
         media.bytes = entry.size;
         skipped++;
-        context.totals.skipped++;
       }
       return record;
     };

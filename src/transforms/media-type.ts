@@ -97,8 +97,7 @@ export default defineComponent<Options>({
         records,
         (record) => {
           if (select(record)) return true;
-          self.dropped++;
-          context.totals.dropped++;
+          self.drop(record, { kind: 'filtered', message: 'no media file matches mediaTypePattern' });
           context.log.debug('recording dropped: no media file matches mediaTypePattern', { recordingId: recordingId(record.recording) ?? '(no id)' });
           return false;
         },

@@ -53,10 +53,10 @@ export default defineComponent<Options>({
 
     return (records) =>
       keepWhere(records, (record) => {
-        if (shardOf(shardKey(record.recording, followCall), total) === id) return true;
+        const owner = shardOf(shardKey(record.recording, followCall), total);
+        if (owner === id) return true;
         // Another instance's recording: not an error, not a failure.
-        self.dropped++;
-        context.totals.dropped++;
+        self.drop(record, { kind: 'filtered', message: `recording of instance ${owner}` });
         return false;
       });
   },

@@ -24,7 +24,6 @@ export function recordingStream(context: RunContext, client: GwsClient, query: R
     try {
       // One page read ahead: the next page is on its way while this one is written.
       for await (const recording of readAhead(recordingsInWindow(client, query), query.pageSize)) {
-        context.totals.recordings++;
         context.progress({ recordings: 1, fraction: windowFraction(query, recording.stopTime) });
         yield newRecord(recording);
       }
