@@ -87,7 +87,7 @@ export async function removeStaleTemps(dir: string, log?: Logger): Promise<numbe
 }
 
 /** Decrypts `input` to `output`; returns the plaintext size. Throws RcbsError. */
-export async function decryptFile(input: string, output: string, identities: readonly Identity[], signal?: AbortSignal, log?: Logger): Promise<number> {
+export async function decryptFile(input: string, output: string, identities: readonly Identity[], signal?: AbortSignal, log?: Logger, onRead?: (bytes: number) => void): Promise<number> {
   const dir = path.dirname(output);
   await mkdir(dir, { recursive: true }).catch((err: unknown) => {
     throw ioError(err, `cannot create the output folder ${dir}`);
@@ -96,8 +96,10 @@ export async function decryptFile(input: string, output: string, identities: rea
   if (signal?.aborted) throw new RcbsError('RCBS_ABORTED', `decrypting ${input} was interrupted before it started`);
   const temp = tempPath(output);
   try {
+    const source = createReadStream(input, { highWaterMark: READ_CHUNK });
+    if (onRead) source.on('data', (chunk) => onRead(chunk.length));
     await pipeline(
-      createReadStream(input, { highWaterMark: READ_CHUNK }),
+      source,
       createDecryptStream({ identities }),
       createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
       { signal },

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { decryptFile } from '../cms/file.js';
 import { loadIdentities, readPassphrase, type Identity } from '../cms/keys.js';
 import { decryptedName, isInside } from '../cms/paths.js';
+import { formatBytes, type Progress } from '../pipeline/report.js';
 
 export interface DecryptCommandOptions {
   keys: string[];
@@ -23,11 +24,15 @@ export interface DecryptCommandOptions {
   refuseInside?: string;
   /** Aborted on SIGINT/SIGTERM: the file in progress is removed, no other starts. */
   signal?: AbortSignal;
+  /** The progress line (bytes read of the known total, files, rate, ETA). */
+  progress?: Progress;
 }
 
 interface Job {
   input: string;
   output: string;
+  /** Encrypted size: what the progress line counts. */
+  size: number;
 }
 
 async function planJobs(inputs: string[], out: string): Promise<Job[]> {
@@ -38,10 +43,12 @@ async function planJobs(inputs: string[], out: string): Promise<Job[]> {
     if (info.isDirectory()) {
       if (isInside(out, input)) throw new RcbsError('RCBS_USAGE', `--out ${out} is inside the encrypted folder ${input}: choose a folder outside the backup`);
       // Temp files start with a dot, so the default `dot: false` never lists them.
-      const files = await fg('**/*.bin', { cwd: input, ignore: ['.rcbs/**'], onlyFiles: true });
-      for (const rel of files.sort()) jobs.push({ input: path.join(input, rel), output: path.join(out, decryptedName(rel)) });
+      const files = await fg('**/*.bin', { cwd: input, ignore: ['.rcbs/**'], onlyFiles: true, stats: true });
+      for (const file of files.sort((a, b) => (a.path < b.path ? -1 : 1))) {
+        jobs.push({ input: path.join(input, file.path), output: path.join(out, decryptedName(file.path)), size: file.stats?.size ?? 0 });
+      }
     } else {
-      jobs.push({ input, output: path.join(out, decryptedName(path.basename(input))) });
+      jobs.push({ input, output: path.join(out, decryptedName(path.basename(input))), size: info.isFile() ? info.size : 0 });
     }
   }
   return jobs;
@@ -72,6 +79,8 @@ export async function decryptCommand(inputs: string[], opts: DecryptCommandOptio
   let bytes = 0;
   const failed: string[] = [];
   let interrupted = false;
+  const progress = opts.progress;
+  progress?.update({ expectBytes: plan.jobs.reduce((n, job) => n + job.size, 0), planned: true });
   for (const job of plan.jobs) {
     if (opts.signal?.aborted) {
       interrupted = true;
@@ -81,8 +90,9 @@ export async function decryptCommand(inputs: string[], opts: DecryptCommandOptio
       if (path.resolve(job.input) === path.resolve(job.output)) {
         throw new RcbsError('RCBS_USAGE', 'the output would replace the input: use another --out folder');
       }
-      bytes += await decryptFile(job.input, job.output, plan.identities, opts.signal, log);
+      bytes += await decryptFile(job.input, job.output, plan.identities, opts.signal, log, (read) => progress?.update({ bytes: read }));
       decrypted++;
+      progress?.update({ files: 1 });
       log.debug('decrypted', { file: job.input, to: job.output });
     } catch (err) {
       const e = toRcbsError(err);
@@ -95,11 +105,13 @@ export async function decryptCommand(inputs: string[], opts: DecryptCommandOptio
       log.error(`${job.input}: ${e.message}`, { code: e.code, file: job.input });
     }
   }
+  progress?.stop();
   if (plan.jobs.length === 0) log.warn('no .bin files found to decrypt', { inputs: inputs.join(', ') });
-  const notStarted = plan.jobs.length - decrypted - failed.length - (interrupted ? 1 : 0);
-  log.info(
-    `decrypted ${decrypted} file(s), ${bytes} bytes, to ${opts.out}${failed.length ? `; ${failed.length} failed` : ''}${interrupted ? `; interrupted, ${Math.max(0, notStarted)} not started` : ''}`,
+  const notStarted = Math.max(0, plan.jobs.length - decrypted - failed.length - (interrupted ? 1 : 0));
+  const exitCode = interrupted ? 130 : failed.length > 0 ? 1 : 0;
+  log.summary(
+    `rcbs decrypt: decrypted ${decrypted} file(s), ${formatBytes(bytes)} (${bytes} bytes), to ${opts.out}${failed.length ? `; ${failed.length} failed` : ''}${interrupted ? `; interrupted, ${notStarted} not started` : ''}`,
+    { command: 'decrypt', status: interrupted ? 'interrupted' : failed.length > 0 ? 'finished with failures' : 'finished', exitCode, files: plan.jobs.length, decrypted, failed: failed.length, notStarted: interrupted ? notStarted : 0, bytes, out: opts.out, failures: failed.slice(0, 50) },
   );
-  if (interrupted) return 130;
-  return failed.length > 0 ? 1 : 0;
+  return exitCode;
 }

@@ -5,11 +5,11 @@
 import type { Readable, Writable } from 'node:stream';
 import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import type { Logger, Stderr } from '../log.js';
 import { findComponent } from '../pipeline/registry.js';
 import { readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
 import { createRunContext } from '../pipeline/context.js';
-import { createProgress, formatSummary } from '../pipeline/report.js';
+import { createProgress, formatSummary, summaryFields } from '../pipeline/report.js';
 import { runPipeline } from '../pipeline/runner.js';
 import type { RunContext } from '../pipeline/types.js';
 import { openStore } from '../store/index.js';
@@ -29,7 +29,10 @@ export interface RunCommandOptions {
 export interface RunIo {
   stdin: Readable;
   stdout: Writable;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** stderr as shared by the log lines and the progress line (log.ts sharedStderr()). */
+  stderr: Stderr;
+  /** --quiet: no progress line unless --progress asks for it. */
+  quiet?: boolean;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   log: Logger;
@@ -71,7 +74,7 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   const name = loaded.file.name;
 
   const writes = !options.dryRun && steps.some((s) => s.component.writesTarget);
-  const progress = createProgress(io.stderr, options.progress ?? Boolean(io.stderr.isTTY));
+  const progress = createProgress(io.stderr, options.progress ?? (io.stderr.isTTY && !io.quiet));
   let store: Store | undefined;
   const context: RunContext = createRunContext({
     config,
@@ -100,9 +103,10 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
         io.log.warn(reason === 'aborted' ? 'stopping: finishing or cleaning up the transfers in flight (press Ctrl-C again to quit at once)' : 'stdout was closed: stopping the run'),
     });
     progress.stop();
-    io.stderr.write(formatSummary(name, context, outcome) + '\n');
     // A reader that closed stdout early (| head) asked for less: that is a clean end.
-    return outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+    const exitCode = outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+    io.log.summary(formatSummary(name, context, outcome), summaryFields(name, context, outcome, exitCode));
+    return exitCode;
   } finally {
     progress.stop();
     await store?.close();

@@ -6,6 +6,7 @@
 import type { RunContext } from './types.js';
 import type { RunOutcome } from './runner.js';
 import { allItemsDone, type Failure } from './outcome.js';
+import type { Stderr } from '../log.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -30,8 +31,12 @@ export interface ProgressEvent {
   bytes?: number;
   files?: number;
   recordings?: number;
-  /** Share of the work done (0..1), e.g. how far through the time window; drives the ETA. */
+  /** Share of the time window done (0..1). Not an ETA: recordings are not spread evenly over time. */
   fraction?: number;
+  /** Bytes of work now known to be coming (a media file's size, a file to decrypt). */
+  expectBytes?: number;
+  /** Every piece of work is known (the component that announces sizes has seen its last record). */
+  planned?: boolean;
 }
 
 export interface Progress {
@@ -39,33 +44,64 @@ export interface Progress {
   stop(): void;
 }
 
-/** One line, rewritten a few times a second; nothing at all when not enabled. */
-export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean, now = () => Date.now()): Progress {
-  const started = now();
-  const totals = { bytes: 0, files: 0, recordings: 0, fraction: 0 };
+/** The rate is measured over this much recent time: it follows a slowing link, unlike an average since the start. */
+const RATE_WINDOW_MS = 10_000;
+/** Before this much transfer time, or this share of the known bytes, a rate says too little for an ETA. */
+const ETA_AFTER_MS = 3_000;
+const ETA_AFTER_SHARE = 0.02;
+
+/**
+ * The ETA, only when it can be right: every piece of work is known (planned), with
+ * its size, and the rate has been measured long enough. Otherwise none: an ETA from
+ * the time window's share said 4.9 s at the 5 s mark of a 42 s run (issue 13).
+ */
+export function estimateRemainingMs(state: { bytes: number; expected: number; planned: boolean; rate: number; measuredMs: number }): number | undefined {
+  const { bytes, expected, planned, rate, measuredMs } = state;
+  if (!planned || expected <= 0 || bytes >= expected || rate <= 0) return undefined;
+  if (measuredMs < ETA_AFTER_MS || bytes < expected * ETA_AFTER_SHARE) return undefined;
+  return ((expected - bytes) / rate) * 1000;
+}
+
+/** One line on the shared stderr, redrawn a few times a second; nothing at all when not enabled. */
+export function createProgress(stderr: Stderr, enabled: boolean, now = () => Date.now()): Progress {
+  const totals = { bytes: 0, files: 0, recordings: 0, expected: 0, planned: false };
+  /** (time, bytes so far), oldest first, spanning about RATE_WINDOW_MS. */
+  const samples: Array<[number, number]> = [];
+  let firstByteAt: number | undefined;
+  let countsRecordings = false;
   let timer: NodeJS.Timeout | undefined;
-  let shown = false;
   const render = () => {
-    const elapsed = Math.max(1, now() - started);
-    const rate = (totals.bytes / elapsed) * 1000;
-    const eta = totals.fraction > 0.01 && totals.fraction < 1 ? formatDuration(Math.round((elapsed * (1 - totals.fraction)) / totals.fraction)) : '-';
-    const line = `recordings ${totals.recordings}  files ${totals.files}  ${formatBytes(totals.bytes)}  ${formatBytes(rate)}/s  ETA ${eta}`;
-    const width = out.columns ?? 120;
-    out.write(`\r${line.slice(0, width - 1).padEnd(Math.min(width - 1, line.length + 2))}`);
-    shown = true;
+    const t = now();
+    samples.push([t, totals.bytes]);
+    while (samples.length > 2 && t - samples[1]![0] >= RATE_WINDOW_MS) samples.shift();
+    const [since, bytesThen] = samples[0]!;
+    const rate = t > since ? ((totals.bytes - bytesThen) / (t - since)) * 1000 : 0;
+    const remaining = estimateRemainingMs({ ...totals, rate, measuredMs: firstByteAt === undefined ? 0 : t - firstByteAt });
+    const of = totals.planned && totals.expected > 0 ? ` of ${formatBytes(totals.expected)}` : '';
+    // A folder decrypt has files, no recordings.
+    stderr.status(
+      `${countsRecordings ? `recordings ${totals.recordings}  ` : ''}files ${totals.files}  ${formatBytes(totals.bytes)}${of}  ${formatBytes(rate)}/s  ETA ${remaining === undefined ? '-' : formatDuration(Math.round(remaining))}`,
+    );
   };
   return {
     update(event) {
       if (!enabled) return;
+      if (event.bytes && firstByteAt === undefined) firstByteAt = now();
       totals.bytes += event.bytes ?? 0;
       totals.files += event.files ?? 0;
       totals.recordings += event.recordings ?? 0;
-      if (event.fraction !== undefined) totals.fraction = event.fraction;
-      timer ??= setInterval(render, 250).unref();
+      if (event.recordings !== undefined) countsRecordings = true;
+      totals.expected += event.expectBytes ?? 0;
+      if (event.planned) totals.planned = true;
+      if (!timer) {
+        samples.push([now(), totals.bytes]);
+        timer = setInterval(render, 250).unref();
+      }
     },
     stop() {
       if (timer) clearInterval(timer);
-      if (shown) out.write('\r\x1b[K');
+      timer = undefined;
+      stderr.status(undefined);
     },
   };
 }
@@ -87,16 +123,42 @@ function listFailures(lines: string[], title: string, failures: Failure[]): void
   if (failures.length > 50) lines.push(`    … and ${failures.length - 50} more (see --log-format json)`);
 }
 
-export function formatSummary(pipelineName: string, context: Pick<RunContext, 'dryRun' | 'config'>, outcome: Pick<RunOutcome, 'elapsedMs' | 'reason' | 'windowCommitted' | 'window' | 'totals' | 'components' | 'stopError'>): string {
+type SummaryOutcome = Pick<RunOutcome, 'elapsedMs' | 'reason' | 'windowCommitted' | 'window' | 'totals' | 'components' | 'stopError'>;
+
+function statusOf(outcome: SummaryOutcome): string {
+  return outcome.reason === 'stopped' ? `stopped: ${outcome.stopError?.code ?? 'a failure that is not one item\'s'}`
+    : outcome.reason === 'aborted' ? 'interrupted'
+    : outcome.reason === 'stdout-closed' ? 'stopped (output closed)'
+    : allItemsDone(outcome.totals) ? 'finished'
+    : 'finished with failures';
+}
+
+/** The summary as data: the last line with --log-format json ("msg":"summary"). Failures: the first 50, and how many. */
+export function summaryFields(pipelineName: string, context: Pick<RunContext, 'dryRun'>, outcome: SummaryOutcome, exitCode: number): Record<string, unknown> {
+  const { failures, archivedMedia, ...totals } = outcome.totals;
+  const failed = failedBy(outcome);
+  const w = outcome.window;
+  return {
+    pipeline: pipelineName,
+    ...(context.dryRun ? { dryRun: true } : {}),
+    status: statusOf(outcome),
+    exitCode,
+    elapsedMs: outcome.elapsedMs,
+    totals,
+    ...(w ? { window: { start: w.start ?? null, end: w.end, slices: w.slices.length }, checkpoint: outcome.windowCommitted ? w.end : null } : {}),
+    components: outcome.components.map((c) => ({ name: c.name, in: c.in, out: c.out, dropped: c.dropped, failed: failed.get(c.name) ?? 0 })),
+    failures: failures.slice(0, 50),
+    ...(failures.length > 50 ? { failuresNotListed: failures.length - 50 } : {}),
+    ...(archivedMedia.length > 0 ? { archived: archivedMedia.slice(0, 50) } : {}),
+    ...(outcome.stopError ? { stopError: { code: outcome.stopError.code, message: outcome.stopError.message } } : {}),
+  };
+}
+
+export function formatSummary(pipelineName: string, context: Pick<RunContext, 'dryRun' | 'config'>, outcome: SummaryOutcome): string {
   const t = outcome.totals;
   const seconds = Math.max(outcome.elapsedMs, 1) / 1000;
   const lines: string[] = [];
-  const status =
-    outcome.reason === 'stopped' ? `stopped: ${outcome.stopError?.code ?? 'a failure that is not one item\'s'}`
-    : outcome.reason === 'aborted' ? 'interrupted'
-    : outcome.reason === 'stdout-closed' ? 'stopped (output closed)'
-    : allItemsDone(t) ? 'finished'
-    : 'finished with failures';
+  const status = statusOf(outcome);
   lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatDuration(outcome.elapsedMs)}`);
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(12)} ${value}`);
   row('recordings', t.recordings);

@@ -20,7 +20,7 @@ import { withOperationSignal } from '../pipeline/abort.js';
 import { failMedia } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
-import { mediaFilesOf, mediaIdOf, recordingId } from '../recording.js';
+import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
 import type { Store } from '../store/types.js';
 import { objectUrl } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
@@ -53,6 +53,17 @@ function progressReporter(context: RunContext): { add(bytes: number): void; flus
     },
     flush,
   };
+}
+
+/** The listed sizes of the media this record still needs (for the progress line's ETA). */
+function bytesToFetch(record: PipelineRecord): number {
+  const pending = record.media.length > 0 ? new Set(record.media.filter((m) => m.status === 'pending').map((m) => m.mediaId)) : undefined;
+  let bytes = 0;
+  for (const file of mediaFilesOf(record.recording)) {
+    const id = mediaIdOf(file);
+    if (id !== undefined && (!pending || pending.has(id))) bytes += toInteger(file.size) ?? 0;
+  }
+  return bytes;
 }
 
 /** Test seams: retry delays and socket timeouts. Not part of the pipeline options. */
@@ -196,8 +207,11 @@ export async function createS3Download(options: Options, context: RunContext, se
           push(err);
           next();
         } else if (_.isNil(record) || signal.aborted) {
+          // Every record has come in, with its sizes: the progress line may now give an ETA.
+          if (_.isNil(record)) context.progress({ planned: true });
           push(null, _.nil);
         } else {
+          context.progress({ expectBytes: bytesToFetch(record) });
           push(null, record);
           next();
         }
