@@ -96,6 +96,7 @@ export function createProgress(stderr: Stderr, enabled: boolean, now = () => Dat
       if (!timer) {
         samples.push([now(), totals.bytes]);
         timer = setInterval(render, 250).unref();
+        render(); // at once: a short run shows its line too
       }
     },
     stop() {
