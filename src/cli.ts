@@ -180,7 +180,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
       const presets = [...(opts.target ? [`targetDir=${opts.target}`] : []), ...(opts.key.length ? [`decryptKey=${opts.key.join(',')}`] : [])];
       const { runCommand } = await import('./commands/run.js');
       stopsOnSignal();
-      setExitCode(await runCommand('verify', { ...opts, presets }, io(command)));
+      setExitCode(await runCommand('verify', { ...opts, presets, command: 'verify' }, io(command)));
     });
 
   program
@@ -287,7 +287,7 @@ export async function main(argv: string[]): Promise<number> {
     const error = isRcbsError(err) ? err : toRcbsError(err);
     log().error(error.message, { code: error.code });
     // The outcome is the last line even when nothing could run (a monitor reads the last JSON line).
-    log().summary(undefined, { status: 'not run', exitCode: error.exitCode, error: { code: error.code, message: error.message } });
+    log().summary(undefined, { status: error.code === 'RCBS_ABORTED' ? 'interrupted' : 'failed', exitCode: error.exitCode, error: { code: error.code, message: error.message } });
     if (error.code === 'RCBS_INTERNAL' && process.env.RCBS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     exitCode = error.exitCode;
   } finally {

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   RCBS_UNSAFE_NAME: 'a name from the data cannot be made safe for the file system',
   RCBS_RECORD_INVALID: 'a record does not match schemas/recording.schema.json',
   RCBS_STORE_IO: 'reading or writing the target folder failed',
+  RCBS_TARGET_UNAVAILABLE: 'the target folder cannot be created, is not writable or is full: the run cannot start or go on',
   RCBS_DECRYPT_NO_RECIPIENT: 'no given key matches a recipient of the CMS file',
   RCBS_DECRYPT_WRONG_KEY: 'the key did not decrypt the content (wrong key or corrupt file)',
   RCBS_DECRYPT_MALFORMED: 'the input is not valid CMS EnvelopedData (truncated or garbage)',
@@ -52,6 +53,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RCBS_INPUT_MISSING: 2,
   RCBS_LOCK_HELD: 3,
   RCBS_GWS_UNREACHABLE: 4,
+  RCBS_TARGET_UNAVAILABLE: 4,
   RCBS_ABORTED: 130,
 };
 

@@ -43,7 +43,8 @@ t.test('--log-format json: JSON lines only, the summary last', async (t) => {
   const summary = lines.at(-1)!;
   t.match(summary, { msg: 'summary', level: 'info', pipeline: 'backup', status: 'finished', exitCode: 0, totals: { failed: 0 } });
   t.equal((summary.totals as { downloaded: number }).downloaded, f.wanted.length, 'the totals count what was downloaded');
-  t.ok(Array.isArray(summary.components) && typeof summary.checkpoint === 'number');
+  t.ok(Array.isArray(summary.components));
+  t.match(summary.checkpoint, { advanced: true, lastRecordingEndTime: Number }, 'the checkpoint moved');
   t.equal(lines.filter((l) => l.msg === 'summary').length, 1, 'one summary');
 });
 
@@ -68,7 +69,7 @@ t.test('--log-format json: a run that cannot start still ends with a summary', a
   t.equal(run.code, 2, run.stderr);
   const lines = jsonLines(run.stderr);
   t.match(lines.at(-2), { level: 'error', code: 'RCBS_CONFIG_INVALID' });
-  t.match(lines.at(-1), { msg: 'summary', status: 'not run', exitCode: 2, error: { code: 'RCBS_CONFIG_INVALID' } });
+  t.match(lines.at(-1), { msg: 'summary', status: 'failed', exitCode: 2, error: { code: 'RCBS_CONFIG_INVALID' } });
 });
 
 t.test('--quiet: warnings, errors and the summary only; human lines are timestamped off a terminal', async (t) => {

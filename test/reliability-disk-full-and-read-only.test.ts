@@ -1,9 +1,10 @@
 // Pins what a backup does when the target disk cannot take the data (issue 5):
 // - the disk fills up mid-run (a 192 KiB tmpfs; needs root and mount, skipped
-//   with the reason otherwise): exit 1 with RCBS_STORE_IO-style reasons, no temp
-//   file and no partial file under a final name, index honest, no checkpoint;
+//   with the reason otherwise): the run stops, exit 4 with one RCBS_TARGET_UNAVAILABLE
+//   message (SPEC §2), no temp file and no partial file under a final name, index
+//   honest, no checkpoint;
 // - the folder turns read-only (tmpfs remounted ro; root ignores chmod, so a mode
-//   change would prove nothing): a clear error, no stack trace, nothing changed;
+//   change would prove nothing): exit 4, a clear error, no stack trace, nothing changed;
 // - the file-size limit (`ulimit -f`, works unprivileged): files over the limit fail
 //   with EFBIG and leave nothing behind, smaller ones land byte-exact;
 // and in each case a rerun with room completes the byte-exact set.
@@ -51,8 +52,10 @@ t.test('disk full, then read-only, then room again', async (t) => {
   const env = cliEnv(sandbox.env());
 
   const full = await runCli(['-config', config], { env });
-  t.equal(full.code, 1, `disk full: exit 1\n${full.stderr.slice(-1500)}`);
+  t.equal(full.code, 4, `disk full: exit 4, the run cannot go on\n${full.stderr.slice(-1500)}`);
   t.match(full.stderr, /ENOSPC|no space/i, 'the reason says the disk is full');
+  t.match(full.stderr, /RCBS_TARGET_UNAVAILABLE/);
+  t.notMatch(full.stderr, /failures \(/, 'one message, no cascade of per-file failures');
   t.notMatch(full.stderr, /\n\s+at /, 'no stack trace');
   let state = backupState(targetDir, sandbox);
   t.same(state.problems, [], 'disk full: nothing partial under a final name, index honest, no checkpoint past a gap');
@@ -63,9 +66,9 @@ t.test('disk full, then read-only, then room again', async (t) => {
 
   execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
   const readOnly = await runCli(['-config', config], { env });
-  t.not(readOnly.code, 0, `read-only: fails (exit ${readOnly.code})`);
+  t.equal(readOnly.code, 4, `read-only: the run cannot start (exit ${readOnly.code})`);
   t.match(readOnly.stderr, /EROFS|read-only/i, 'the reason says the folder is read-only');
-  t.match(readOnly.stderr, /RCBS_STORE_IO/);
+  t.match(readOnly.stderr, /RCBS_TARGET_UNAVAILABLE/);
   t.notMatch(readOnly.stderr, /\n\s+at /, 'no stack trace');
   t.equal(JSON.stringify(readdirSync(targetDir, { recursive: true }).sort()), before, 'read-only: nothing changed');
 

@@ -2,10 +2,11 @@
 // leaves no temp file"): the CLI exits 130, the transfers in flight are cancelled
 // and their temp files removed (src/sinks/s3-download.ts), no half file gets a
 // final name, last_recording_endtime.txt is not advanced (the window is not
-// complete), and a rerun completes the set. The S3 proxy stalls the bodies after
+// complete), the transfers cut short count as not done (not failed) in the summary
+// and the run report, and a rerun completes the set. The S3 proxy stalls the bodies after
 // 500 bytes, so SIGINT surely lands mid-transfer.
 import t from 'tap';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { listFiles, mismatchedMedia, startBackupFixture, tempFiles, until } from './helpers/backup-run.js';
 
@@ -39,6 +40,12 @@ t.test('SIGINT during transfers: exit 130, no temp file, checkpoint kept, rerun 
   for (const w of gone) t.notOk(bins.includes(w.relPath), `${w.relPath}: no half file under the final name`);
   t.equal(Number(await readFile(checkpoint, 'utf8')), firstEnd, 'last_recording_endtime.txt is not advanced');
   t.match(run.stderr, /checkpoint\s+not advanced/);
+  // The transfers cut short are work not done, not failures (SPEC §2: exit 130, not 1).
+  t.match(run.stderr, /not done\s+3 files/, 'the interrupted transfers are counted as not done');
+  t.match(run.stderr, /failed\s+0\n/, 'and not as failures');
+  t.notMatch(run.stderr, /RCBS_ABORTED/, 'no per-file error for work the run stopped before');
+  const [report] = (await readdir(path.join(f.targetDir, '.rcbs', 'runs'))).sort().slice(-1);
+  t.match(JSON.parse(await readFile(path.join(f.targetDir, '.rcbs', 'runs', report!), 'utf8')), { status: 'interrupted', exitCode: 130, totals: { failed: 0, interrupted: 3 }, failures: [] }, 'the run report says so too');
 
   f.proxy.release();
   const rerun = await f.backup();

@@ -33,7 +33,7 @@ async function fsyncFile(file: string): Promise<void> {
 function ioError(err: unknown, what: string): RcbsError {
   if (isRcbsError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  return new RcbsError('RCBS_STORE_IO', `${what} (${code ?? (err as Error).message})`, {}, { cause: err });
+  return new RcbsError('RCBS_STORE_IO', `${what} (${code ?? (err as Error).message})`, code ? { errno: code } : {}, { cause: err });
 }
 
 /** `.<final name>.<pid>-<12 hex>.tmp`; before the pid was added: `.<final name>.<12 hex>.tmp`. */

@@ -9,10 +9,11 @@ import type { Logger, Stderr } from '../log.js';
 import { findComponent } from '../pipeline/registry.js';
 import { readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
 import { createRunContext } from '../pipeline/context.js';
-import { createProgress, formatSummary, summaryFields } from '../pipeline/report.js';
+import { createProgress, formatSummary, runReport, summaryFields } from '../pipeline/report.js';
 import { runPipeline } from '../pipeline/runner.js';
 import type { RunContext } from '../pipeline/types.js';
 import { openStore } from '../store/index.js';
+import { openFailedRecords, writeRunReport, type FailedRecordsFile } from '../store/run-reports.js';
 import type { Store } from '../store/types.js';
 
 export interface RunCommandOptions {
@@ -24,6 +25,8 @@ export interface RunCommandOptions {
   progress?: boolean;
   /** Extra config keys set by the command itself (e.g. `verify --key`), below --set. */
   presets?: string[];
+  /** The command as the run report names it (default `run <pipeline>`). */
+  command?: string;
 }
 
 export interface RunIo {
@@ -93,22 +96,47 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   });
 
   io.log.info(`running pipeline ${name}`, { pipeline: loaded.path, targetDir: config.targetDir, dryRun: options.dryRun || undefined });
+  const startedAt = Date.now();
+  let failedRecords: FailedRecordsFile | undefined;
   try {
     // The lock first: a second instance must exit 3 at once (SPEC §5), before any
     // component talks to GWS or S3.
-    if (writes) await context.store();
+    if (writes) {
+      await context.store();
+      failedRecords = await openFailedRecords(config.targetDir);
+    }
     const outcome = await runPipeline(steps, context, {
       storeOpened: () => store !== undefined,
-      onStop: (reason) =>
-        io.log.warn(reason === 'aborted' ? 'stopping: finishing or cleaning up the transfers in flight (press Ctrl-C again to quit at once)' : 'stdout was closed: stopping the run'),
+      onStop: (reason) => {
+        if (reason === 'stopped') io.log.error(`stopping the run: ${context.stopError?.message ?? ''}`, { code: context.stopError?.code });
+        else io.log.warn(reason === 'aborted' ? 'stopping: finishing or cleaning up the transfers in flight (press Ctrl-C again to quit at once)' : 'stdout was closed: stopping the run');
+      },
+      onRecord: async (record) => {
+        if (record.status === 'failed' && failedRecords && Object.keys(record.recording).length > 0) await failedRecords.add(record.recording);
+      },
+      onEnd: async (outcome, error) => {
+        if (options.dryRun) return;
+        const report = runReport({ command: options.command ?? `run ${target}`, pipeline: { name, path: loaded.path }, targetDir: config.targetDir, dryRun: false, startedAt, outcome, ...(error ? { error } : {}) });
+        try {
+          await failedRecords?.finish({ completed: !outcome.stoppedEarly && !error });
+          failedRecords = undefined;
+          const file = await writeRunReport(config.targetDir, startedAt, report, { createState: writes });
+          if (file) io.log.debug('run report written', { file });
+        } catch (err) {
+          // The backup itself is done (or not) either way: a report that cannot be written is a warning.
+          io.log.warn(`the run report could not be written: ${(err as Error).message}`);
+        }
+      },
     });
     progress.stop();
     // A reader that closed stdout early (| head) asked for less: that is a clean end.
     const exitCode = outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
-    io.log.summary(formatSummary(name, context, outcome), summaryFields(name, context, outcome, exitCode));
+    const report = runReport({ command: options.command ?? `run ${target}`, pipeline: { name, path: loaded.path }, targetDir: config.targetDir, dryRun: options.dryRun ?? false, startedAt, outcome });
+    io.log.summary(formatSummary(name, context, outcome), summaryFields(report, exitCode));
     return exitCode;
   } finally {
     progress.stop();
+    await failedRecords?.abort().catch(() => {});
     await store?.close();
   }
 }

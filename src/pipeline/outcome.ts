@@ -8,7 +8,9 @@
 // move the checkpoint past it: a record that vanishes without a drop is caught by the
 // runner's records-in = records-out + dropped check.
 
-import type { ComponentEvents, DropReason, ItemFailure, MediaOutcome, PipelineRecord, Problem } from './types.js';
+import type { RcbsError } from '../errors.js';
+import { folderWideError } from '../store/fs-errors.js';
+import type { ComponentEvents, DropReason, ItemFailure, MediaOutcome, PipelineRecord, Problem, RunContext } from './types.js';
 import { recordingId } from '../recording.js';
 
 /** A failure as listed at the end of a run and in the run report. */
@@ -28,7 +30,7 @@ export interface RunTotals {
   failed: number;
   /** Media in an archive tier (403 InvalidObjectState): listed apart, hold the checkpoint back. */
   archived: number;
-  /** Media the run stopped before (Ctrl-C, a run-stopping failure): not started or cut short. */
+  /** Media (or records' own steps) the run stopped before (Ctrl-C, a run-stopping failure): not started or cut short. */
   interrupted: number;
   quarantined: number;
   dropped: number;
@@ -59,6 +61,20 @@ export function allItemsDone(totals: RunTotals): boolean {
 const INTERRUPTED = 'RCBS_ABORTED';
 
 /**
+ * What an item's error means for the run. A failure that is the whole run's (a full
+ * or read-only target folder, and whatever `runWide` recognises, e.g. credentials S3
+ * rejects) stops the run through context.stopRun, and the item itself is then only
+ * interrupted (as are the items in flight that meet the same failure). Otherwise the
+ * error is the item's own problem.
+ */
+export function itemProblem(context: Pick<RunContext, 'stopRun'>, error: RcbsError, runWide: (error: RcbsError) => RcbsError | undefined = folderWideError): Problem {
+  const stop = runWide(error);
+  if (!stop) return { code: error.code, message: error.message };
+  context.stopRun(stop);
+  return { code: INTERRUPTED, message: error.message };
+}
+
+/**
  * A media file did not make it. An interruption (RCBS_ABORTED: the run was stopped)
  * is not the file's failure: it is marked interrupted and not listed.
  */
@@ -79,6 +95,12 @@ export function archiveMedia(record: PipelineRecord, media: MediaOutcome, compon
   media.error = { code: problem.code, message: problem.message };
   record.status = 'failed';
   record.errors.push({ component, code: problem.code, message: problem.message, mediaId: media.mediaId });
+}
+
+/** The run stopped before this record's step was done (e.g. its JSON was not written):
+ * not a failure of its own, the next run does it. */
+export function interruptRecord(record: PipelineRecord): void {
+  if (record.status === 'pending') record.status = 'interrupted';
 }
 
 /** A step on the record (or on one of its media files, with mediaId) failed after the media
@@ -141,6 +163,7 @@ export function tallyRecord(totals: RunTotals, record: PipelineRecord): void {
     if (media.decryptedNow) totals.decrypted++;
     if (media.verified) totals.verified++;
   }
+  if (record.status === 'interrupted' && !record.media.some((m) => m.status === 'interrupted')) totals.interrupted++;
   for (const error of record.errors) {
     const failure: Failure = { component: error.component, ...(id !== undefined ? { recordingId: id } : {}), ...(error.mediaId !== undefined ? { mediaId: error.mediaId } : {}), code: error.code, message: error.message };
     const media = error.mediaId === undefined ? undefined : record.media.find((m) => m.mediaId === error.mediaId);

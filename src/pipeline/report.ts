@@ -4,6 +4,7 @@
 // per-component counters and the list of failures.
 
 import type { RunContext } from './types.js';
+import type { RcbsError } from '../errors.js';
 import type { RunOutcome } from './runner.js';
 import { allItemsDone, type Failure } from './outcome.js';
 import type { Stderr } from '../log.js';
@@ -124,42 +125,11 @@ function listFailures(lines: string[], title: string, failures: Failure[]): void
   if (failures.length > 50) lines.push(`    … and ${failures.length - 50} more (see --log-format json)`);
 }
 
-type SummaryOutcome = Pick<RunOutcome, 'elapsedMs' | 'reason' | 'windowCommitted' | 'window' | 'totals' | 'components' | 'stopError'>;
-
-function statusOf(outcome: SummaryOutcome): string {
-  return outcome.reason === 'stopped' ? `stopped: ${outcome.stopError?.code ?? 'a failure that is not one item\'s'}`
-    : outcome.reason === 'aborted' ? 'interrupted'
-    : outcome.reason === 'stdout-closed' ? 'stopped (output closed)'
-    : allItemsDone(outcome.totals) ? 'finished'
-    : 'finished with failures';
-}
-
-/** The summary as data: the last line with --log-format json ("msg":"summary"). Failures: the first 50, and how many. */
-export function summaryFields(pipelineName: string, context: Pick<RunContext, 'dryRun'>, outcome: SummaryOutcome, exitCode: number): Record<string, unknown> {
-  const { failures, archivedMedia, ...totals } = outcome.totals;
-  const failed = failedBy(outcome);
-  const w = outcome.window;
-  return {
-    pipeline: pipelineName,
-    ...(context.dryRun ? { dryRun: true } : {}),
-    status: statusOf(outcome),
-    exitCode,
-    elapsedMs: outcome.elapsedMs,
-    totals,
-    ...(w ? { window: { start: w.start ?? null, end: w.end, slices: w.slices.length }, checkpoint: outcome.windowCommitted ? w.end : null } : {}),
-    components: outcome.components.map((c) => ({ name: c.name, in: c.in, out: c.out, dropped: c.dropped, failed: failed.get(c.name) ?? 0 })),
-    failures: failures.slice(0, 50),
-    ...(failures.length > 50 ? { failuresNotListed: failures.length - 50 } : {}),
-    ...(archivedMedia.length > 0 ? { archived: archivedMedia.slice(0, 50) } : {}),
-    ...(outcome.stopError ? { stopError: { code: outcome.stopError.code, message: outcome.stopError.message } } : {}),
-  };
-}
-
-export function formatSummary(pipelineName: string, context: Pick<RunContext, 'dryRun' | 'config'>, outcome: SummaryOutcome): string {
+export function formatSummary(pipelineName: string, context: Pick<RunContext, 'dryRun' | 'config'>, outcome: Pick<RunOutcome, 'elapsedMs' | 'reason' | 'windowCommitted' | 'window' | 'totals' | 'components' | 'stopError'>): string {
   const t = outcome.totals;
   const seconds = Math.max(outcome.elapsedMs, 1) / 1000;
   const lines: string[] = [];
-  const status = statusOf(outcome);
+  const status = outcome.reason === 'stopped' && outcome.stopError ? `stopped (${outcome.stopError.code}: ${outcome.stopError.message})` : runStatus(outcome);
   lines.push(`rcbs ${pipelineName}${context.dryRun ? ' (dry run)' : ''}: ${status} in ${formatDuration(outcome.elapsedMs)}`);
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(12)} ${value}`);
   row('recordings', t.recordings);
@@ -192,4 +162,61 @@ export function formatSummary(pipelineName: string, context: Pick<RunContext, 'd
   listFailures(lines, 'failures', t.failures);
   listFailures(lines, 'archived', t.archivedMedia);
   return lines.join('\n');
+}
+
+/** The summary line of --log-format json ("msg":"summary"): the run report, with the
+ * exit code the process ends with and the first 50 failures (all are in the report file). */
+export function summaryFields(report: Record<string, unknown>, exitCode: number): Record<string, unknown> {
+  const failures = (report.failures as unknown[] | undefined) ?? [];
+  return { ...report, exitCode, failures: failures.slice(0, 50), ...(failures.length > 50 ? { failuresNotListed: failures.length - 50 } : {}) };
+}
+
+/** What a run ended as, in one word or two: the status line of the summary and the report. */
+export function runStatus(outcome: Pick<RunOutcome, 'reason' | 'totals'>, error?: RcbsError): string {
+  if (error && outcome.reason !== 'aborted' && outcome.reason !== 'stopped') return 'failed';
+  if (outcome.reason === 'stopped') return 'stopped';
+  if (outcome.reason === 'aborted') return 'interrupted';
+  if (outcome.reason === 'stdout-closed') return 'stopped (output closed)';
+  return allItemsDone(outcome.totals) ? 'finished' : 'finished with failures';
+}
+
+export interface RunReportInput {
+  command: string;
+  pipeline: { name: string; path: string };
+  targetDir: string;
+  dryRun: boolean;
+  startedAt: number;
+  outcome: RunOutcome;
+  error?: RcbsError;
+}
+
+/** The run report (.rcbs/runs/<start>.json): everything a scheduler or monitoring needs
+ * to know about the run, machine-readable. Never a secret: errors carry their messages,
+ * which never hold one (test/secrets-never-printed). */
+export function runReport(input: RunReportInput): Record<string, unknown> {
+  const { outcome, error } = input;
+  const { failures, archivedMedia, ...counts } = outcome.totals;
+  const failed = failedBy(outcome);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    command: input.command,
+    pipeline: input.pipeline.name,
+    pipelineFile: input.pipeline.path,
+    targetDir: input.targetDir,
+    dryRun: input.dryRun,
+    startedAt: iso(input.startedAt),
+    endedAt: iso(input.startedAt + outcome.elapsedMs),
+    durationMs: outcome.elapsedMs,
+    status: runStatus(outcome, error),
+    exitCode: error ? error.exitCode : outcome.exitCode,
+    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(outcome.window
+      ? { window: { start: outcome.window.start ? iso(outcome.window.start) : null, end: iso(outcome.window.end), startMs: outcome.window.start, endMs: outcome.window.end, slices: outcome.window.slices.length } }
+      : {}),
+    checkpoint: outcome.windowCommitted && outcome.window ? { advanced: true, lastRecordingEndTime: outcome.window.end } : { advanced: false },
+    totals: counts,
+    components: outcome.components.map((c) => ({ name: c.name, in: c.in, out: c.out, dropped: c.dropped, failed: failed.get(c.name) ?? 0 })),
+    failures,
+    archived: archivedMedia,
+  };
 }

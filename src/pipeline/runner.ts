@@ -49,6 +49,11 @@ export interface RunOptions {
   onStop?: (reason: StopReason) => void;
   /** Whether the store was opened by a component (so the window can be committed). */
   storeOpened?: () => boolean;
+  /** Sees each record that reached the end, settled (e.g. to list the failed ones). */
+  onRecord?: (record: PipelineRecord) => void | Promise<void>;
+  /** Called once the run has ended, however it ended, with what is known of it: the
+   * run report is written from here even when the run failed with an error. */
+  onEnd?: (outcome: RunOutcome, error?: RcbsError) => void | Promise<void>;
 }
 
 /** A unique counter name per step: the component name, with its kind or position when it repeats. */
@@ -92,10 +97,31 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
   // Destroyed at the end however the run ends, so the source lets go of its sockets
   // and files (highland never propagates an early end upstream by itself).
   let sourceStream: RecordStream | undefined;
+  const events = steps.map((_step, i) => componentEvents(counterName(steps, i)));
+  const totals = emptyTotals();
+  let window: RecordingWindow | undefined;
+  let records = 0;
+  let tallied = false;
+  const tallyComponents = () => {
+    if (tallied) return;
+    tallied = true;
+    totals.recordings = events[0]!.out;
+    for (const e of events) tallyComponent(totals, e);
+  };
+  const outcomeOf = (exitCode: number, windowCommitted: boolean): RunOutcome => ({
+    exitCode,
+    stoppedEarly: stopReason !== undefined,
+    ...(stopReason ? { reason: stopReason } : {}),
+    ...(context.stopError ? { stopError: context.stopError } : {}),
+    records,
+    elapsedMs: Date.now() - started,
+    ...(window ? { window } : {}),
+    windowCommitted,
+    totals,
+    components: events,
+  });
   try {
-    const events = steps.map((_step, i) => componentEvents(counterName(steps, i)));
     const fns: RecordFn[] = [];
-    let window: RecordingWindow | undefined;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       const fn = await step.component.create(step.options as Record<string, unknown>, context, events[i]!);
@@ -122,8 +148,6 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
       stream = fn(stream.tap(() => e.in++)).tap(() => e.out++);
     });
 
-    const totals = emptyTotals();
-    let records = 0;
     await pipelineAsync(
       toReadable(stream),
       new Writable({
@@ -133,13 +157,13 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
           settleStatus(record);
           tallyRecord(totals, record);
           records++;
-          done();
+          if (!options.onRecord) return done();
+          Promise.resolve(options.onRecord(record)).then(() => done(), done);
         },
       }),
     );
 
-    totals.recordings = sourceEvents.out;
-    for (const e of events) tallyComponent(totals, e);
+    tallyComponents();
     if (!stopReason) {
       for (const { component, lost } of lostRecords(steps, events)) {
         totals.failed++;
@@ -155,25 +179,15 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
       windowCommitted = true;
     }
     const exitCode = context.stopError ? context.stopError.exitCode : stopReason === 'aborted' ? 130 : totals.failed > 0 || totals.archived > 0 || totals.interrupted > 0 ? 1 : 0;
-    return {
-      exitCode,
-      stoppedEarly: stopReason !== undefined,
-      ...(stopReason ? { reason: stopReason } : {}),
-      ...(context.stopError ? { stopError: context.stopError } : {}),
-      records,
-      elapsedMs: Date.now() - started,
-      ...(window ? { window } : {}),
-      windowCommitted,
-      totals,
-      components: events,
-    };
+    const outcome = outcomeOf(exitCode, windowCommitted);
+    await options.onEnd?.(outcome);
+    return outcome;
   } catch (err) {
     // A run-stopping failure wins over what the wind-down threw (an abort, a closed stream).
-    if (context.stopError) throw context.stopError;
-    if (stopReason === 'aborted') {
-      throw new RcbsError('RCBS_ABORTED', 'interrupted: in-flight work was finished or cleaned up', {}, { cause: err });
-    }
-    throw toRcbsError(err);
+    const error = context.stopError ?? (stopReason === 'aborted' ? new RcbsError('RCBS_ABORTED', 'interrupted: in-flight work was finished or cleaned up', {}, { cause: err }) : toRcbsError(err));
+    tallyComponents();
+    await options.onEnd?.(outcomeOf(error.exitCode, false), error);
+    throw error;
   } finally {
     sourceStream?.destroy();
     context.signal.removeEventListener('abort', onAbort);

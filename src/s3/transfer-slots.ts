@@ -1,25 +1,50 @@
 // A counting semaphore: at most `size` S3 transfers in flight across all records,
 // whatever the number of media files per record (SPEC §3 downloadMode/numThreads).
-// Waiters are served in arrival order so records complete roughly in order.
+//
+// Waiters are served largest known size first (SPEC §8): over a real network a big
+// object is one long stream, and if it started last it would leave a tail where the
+// link sits mostly idle. Among equal (or unknown) sizes, arrival order, so records
+// still complete roughly in order. Only transfers already waiting are reordered:
+// the read-ahead in front of the sink bounds how far ahead that looks.
+
+interface Waiter {
+  size: number;
+  arrival: number;
+  start: () => void;
+}
 
 export class TransferSlots {
   #free: number;
-  readonly #waiting: Array<() => void> = [];
+  #arrivals = 0;
+  readonly #waiting: Waiter[] = [];
 
   constructor(readonly size: number) {
     this.#free = size;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` when a slot is free; `sizeHint` (bytes, if known) orders the waiters. */
+  async run<T>(task: () => Promise<T>, sizeHint?: number): Promise<T> {
     if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else await new Promise<void>((start) => this.#waiting.push({ size: sizeHint ?? -1, arrival: this.#arrivals++, start }));
     try {
       return await task();
     } finally {
       // Hand the slot straight to the next waiter, or give it back.
-      const next = this.#waiting.shift();
-      if (next) next();
+      const next = this.#takeNext();
+      if (next) next.start();
       else this.#free++;
     }
+  }
+
+  /** The largest waiter, the earliest among equals. A linear scan: at most a few times
+   * the concurrency are ever waiting. */
+  #takeNext(): Waiter | undefined {
+    let best = -1;
+    for (let i = 0; i < this.#waiting.length; i++) {
+      const w = this.#waiting[i]!;
+      const b = best === -1 ? undefined : this.#waiting[best]!;
+      if (!b || w.size > b.size || (w.size === b.size && w.arrival < b.arrival)) best = i;
+    }
+    return best === -1 ? undefined : this.#waiting.splice(best, 1)[0];
   }
 }

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
-import { failRecord } from '../pipeline/outcome.js';
+import { failRecord, interruptRecord, itemProblem } from '../pipeline/outcome.js';
 import { defineComponent, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
 import { decryptFile } from '../cms/file.js';
@@ -59,9 +59,11 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
 function fail(record: PipelineRecord, media: MediaOutcome, err: unknown, context: RunContext): void {
   const e = toRcbsError(err);
   const id = recordingId(record.recording);
-  // An interrupted decrypt removed its file in progress: not a failure, the next run does it.
-  if (e.code === 'RCBS_ABORTED') return;
-  failRecord(record, COMPONENT, { code: e.code, message: e.message, mediaId: media.mediaId });
+  // An interrupted decrypt removed its file in progress (a full decryptDir stops the
+  // run): not a failure of this file, the next run does it.
+  const problem = itemProblem(context, e);
+  if (problem.code === 'RCBS_ABORTED') return interruptRecord(record);
+  failRecord(record, COMPONENT, { ...problem, mediaId: media.mediaId });
   context.log.error(`decrypting ${media.path} failed: ${e.message}`, { code: e.code, recordingId: id, mediaId: media.mediaId });
 }
 

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { isRcbsError, toRcbsError } from '../errors.js';
-import { failRecord, mediaInPlace } from '../pipeline/outcome.js';
+import { failRecord, interruptRecord, itemProblem, mediaInPlace } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { onEnd } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
@@ -119,7 +119,10 @@ export default defineComponent<Options>({
         await store.writeFileAtomic(rel, content);
         await store.recordRecording({ recordingId: id!, path: rel, mediaIds, sha256, writtenAt: Date.now() });
       } catch (err) {
-        failRecord(record, 'json-writer', toRcbsError(err, 'RCBS_STORE_IO'));
+        const problem = itemProblem(context, toRcbsError(err, 'RCBS_STORE_IO'));
+        // A JSON the run stopped before is written by the next run, not a failure of its own.
+        if (problem.code === 'RCBS_ABORTED') interruptRecord(record);
+        else failRecord(record, 'json-writer', problem);
         return record;
       }
       if (previous) tally.rewritten++;

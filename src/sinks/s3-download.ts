@@ -17,7 +17,7 @@ import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { withOperationSignal } from '../pipeline/abort.js';
-import { failMedia } from '../pipeline/outcome.js';
+import { failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
@@ -95,7 +95,7 @@ export async function createS3Download(options: Options, context: RunContext, se
 
   const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    failMedia(record, media, COMPONENT, error);
+    failMedia(record, media, COMPONENT, itemProblem(context, error));
     // Work the run stopped before is not a failure, and not worth a line per file.
     if (media.status === 'interrupted') return;
     log.error('media file not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, code: error.code, reason: error.message });

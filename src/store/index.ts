@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import type { Recording } from '../pipeline/types.js';
 import { parseGwsTime, mediaFilesOf, recordingId, tenantOf } from '../recording.js';
 import { createAtomicWriter, TempFiles, writeAtomic } from './atomic.js';
-import { storeIoError } from './fs-errors.js';
+import { storeIoError, targetUnavailableError } from './fs-errors.js';
 import { Journal, journalLines, loadJournal, parseJournalLine, type JournalRepair } from './journal.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { checkFolderFormat, renderFolder, safeName } from './names.js';
@@ -102,12 +102,16 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     else if (!s.isDirectory()) throw storeIoError('open the target folder', targetDir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }));
   } else {
     await mkdir(stateDir, { recursive: true }).catch((err: unknown) => {
-      throw storeIoError('create the target folder', stateDir, err);
+      throw targetUnavailableError('create the target folder', stateDir, err);
     });
   }
 
   let lock: HeldLock | undefined;
-  if (options.lock ?? !readOnly) lock = await acquireLock(statePath('lock'), targetDir, log);
+  if (options.lock ?? !readOnly) {
+    lock = await acquireLock(statePath('lock'), targetDir, log).catch((err: unknown) => {
+      throw targetUnavailableError('take the lock', statePath('lock'), err);
+    });
+  }
 
   const temps = new TempFiles();
   // Hashes and line offsets only; entries are read back from the journals (offset-index.ts).
