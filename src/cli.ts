@@ -38,8 +38,13 @@ Environment:
   JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX with RCBS_TOTAL_INSTANCES   instance id from the engine
 
 Exit codes:
-  0 all done   1 finished, some items failed (listed)   2 usage, config or credentials error
-  3 another instance holds the target folder's lock   130 interrupted (in-flight work finished or cleaned up)
+  0 all done   1 finished, some items failed (listed)   2 usage, config or credentials error,
+  or a folder or file to read that does not exist   3 another instance holds the target folder's lock
+  4 could not start or go on (GWS/S3 unreachable, targetDir not writable or full)
+  130 interrupted (in-flight work finished or cleaned up)
+
+Logs (stderr): --log-format json gives one JSON object per line, the summary last ("msg":"summary");
+  --quiet keeps warnings, errors and the summary; human lines are timestamped off a terminal.
 `;
 
 function packageVersion(): string {
