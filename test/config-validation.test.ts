@@ -146,6 +146,7 @@ t.test("the guide's example config loads with the documented meanings", async (t
     'skipLastRecordingCheck = false',
     'usePayloadSigning = true',
     'decryptKey = keys/a.pem, keys/b.p12',
+    'caFile = certs/corp-proxy-ca.pem',
     '',
   ].join('\n'));
   t.same(warnings, []);
@@ -169,6 +170,7 @@ t.test("the guide's example config loads with the documented meanings", async (t
   t.equal(config.decryptKeys.length, 2);
   t.match(config.decryptKeys[0], /\/keys\/a\.pem$/);
   t.match(config.decryptKeys[1], /\/keys\/b\.p12$/);
+  t.ok(path.isAbsolute(config.caFile!) && config.caFile!.endsWith('/certs/corp-proxy-ca.pem'), 'caFile relative to the config file');
 });
 
 t.test('durations and dates in every documented form', async (t) => {
@@ -184,7 +186,7 @@ t.test('durations and dates in every documented form', async (t) => {
 
 t.test('the table documents every key, and its default texts parse to the packaged defaults', async (t) => {
   const guideKeys = ['gwsUriPrefix', 'maxAge', 'targetDir', 'awsProxyHost', 'awsProxyPort', 'gwsProxyHost', 'gwsProxyPort', 'downloadMode', 'encryptionFormat', 'gwsRecordingsUri', 'gwsSettingsUri', 'mediaTypePattern', 'metadataOnly', 'minAge', 'minDate', 'maxDate', 'numThreads', 'overlap', 'rcbsInstanceId', 'totalRcbsInstances', 'recordingFolderFormat', 'shardBy', 'skipLastRecordingCheck', 'usePayloadSigning'];
-  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey'];
+  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey', 'caFile'];
   t.same(CONFIG_KEYS.map((k) => k.key).sort(), [...guideKeys, ...extensions].sort());
   for (const def of CONFIG_KEYS) {
     t.ok(def.description.length > 10 && def.allowed.length > 3, `${def.key} is described`);

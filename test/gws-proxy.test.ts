@@ -2,15 +2,16 @@
 // that proxy as a CONNECT tunnel ("HTTP CONNECT proxies"), for an http:// GWS too,
 // and the host is accepted with or without its scheme, since the guide's example is
 // `http://10.0.1.31` while the AWS one is a bare address. The proxy here is real and
-// CONNECT-only: it tunnels to the real GWS test server and logs what it tunnelled.
+// CONNECT-only (test/helpers/connect-proxy.ts): it tunnels to the real GWS test server
+// and logs what it tunnelled.
 import t from 'tap';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createGwsClient } from '../src/sources/gws/client.js';
 import { recordingsInWindow } from '../src/sources/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
+import { startConnectProxy } from './helpers/connect-proxy.js';
 
 async function listen(t: { teardown(fn: () => unknown): void }, server: ReturnType<typeof createServer>): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -31,36 +32,19 @@ for (const withScheme of [true, false]) {
         res.writeHead(200).end('{"statusCode":0,"recordings":[{"id":"via-proxy"}]}');
       }),
     );
-    const relayed: string[] = [];
-    // CONNECT only: a plain request to the proxy itself is refused.
-    const proxy = createServer((req, res) => {
-      relayed.push(`${req.method} ${req.url}`);
-      res.writeHead(405).end();
-    });
-    proxy.on('connect', (req, client, head) => {
-      relayed.push(`CONNECT ${req.url}`);
-      const [host, port] = req.url!.split(':');
-      const upstream = connect(Number(port), host!, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    const proxyPort = await listen(t, proxy);
+    const proxy = await startConnectProxy(t);
     const config = configWith({
       gwsUriPrefix: `http://127.0.0.1:${gwsPort}/api/v2`,
       gwsProxyHost: withScheme ? 'http://127.0.0.1' : '127.0.0.1',
-      gwsProxyPort: proxyPort,
+      gwsProxyPort: proxy.port,
     });
     const client = createGwsClient(createRunContext({ config, credentials: { gwsUsername: 'u', gwsPassword: 'p' } }));
     t.teardown(() => client.close());
     const ids: unknown[] = [];
     for await (const r of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize: 10, slices: [{ start: 1, end: 2 }] })) ids.push(r.id);
     t.same(ids, ['via-proxy']);
-    t.same(relayed, [`CONNECT 127.0.0.1:${gwsPort}`]);
+    t.same(proxy.tunnels, [`127.0.0.1:${gwsPort}`]);
+    t.same(proxy.plain, [], 'nothing but CONNECT');
     t.same(gwsSeen, ['direct /api/v2/recordings?startTime=1&endTime=2&limit=10&offset=0'], 'GWS saw the request through the tunnel');
   });
 }

@@ -1,12 +1,10 @@
 // Pins awsProxyHost/awsProxyPort (SPEC §3: HTTP CONNECT proxies for S3): every S3
 // request goes through a CONNECT tunnel to the endpoint, the file still lands
 // byte-identical, and a proxy that refuses the tunnel is a clear per-media error
-// naming the proxy. Real CONNECT proxy (node:http), real s3rver.
+// naming the proxy. Real CONNECT proxy (test/helpers/connect-proxy.ts), real s3rver.
 
 import t, { type Test } from 'tap';
 import _ from 'highland';
-import http from 'node:http';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,32 +16,7 @@ import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
 import { createS3Download } from '../src/sinks/s3-download.js';
 import { recordingWith, S3RVER_KEY, startS3rver } from './helpers/s3rver.js';
-
-async function startConnectProxy(t: { teardown(fn: () => unknown): void }, allow: boolean) {
-  const tunnels: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => res.writeHead(405).end());
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    tunnels.push(req.url ?? '');
-    sockets.add(client);
-    if (!allow) return client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { port: (server.address() as net.AddressInfo).port, tunnels };
-}
+import { startConnectProxy } from './helpers/connect-proxy.js';
 
 async function downloadVia(t: Test, allow: boolean) {
   const dir = t.testdir({});
@@ -51,7 +24,7 @@ async function downloadVia(t: Test, allow: boolean) {
   const s3 = await startS3rver(t, dir);
   const object = randomBytes(200_000);
   await s3.put('m-1', object);
-  const proxy = await startConnectProxy(t, allow);
+  const proxy = await startConnectProxy(t, { refuse: !allow });
   const config = configWith({ targetDir, s3Bucket: 'recordings', s3Endpoint: s3.endpoint, s3ForcePathStyle: true, awsProxyHost: '127.0.0.1', awsProxyPort: proxy.port });
   const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
   const sink = await createS3Download({}, context, componentEvents('s3-download'), { delayMs: () => 1 });

@@ -108,8 +108,8 @@ t.test('resolve() refuses paths outside targetDir', async (t) => {
   t.same(readdirSync(dir), ['t']);
 });
 
-t.test('a targetDir that cannot be created is RCBS_STORE_IO naming the path and the OS error', async (t) => {
+t.test('a targetDir that cannot be created is RCBS_TARGET_UNAVAILABLE (exit 4) naming the path and the OS error', async (t) => {
   const dir = t.testdir({ 'a-file': 'not a folder' });
   const err = await openStore({ targetDir: path.join(dir, 'a-file', 'target'), recordingFolderFormat: 'yyyy', log: silentLogger }).catch((e: unknown) => e);
-  t.match(err, { code: 'RCBS_STORE_IO', message: /a-file.*ENOTDIR/ });
+  t.match(err, { code: 'RCBS_TARGET_UNAVAILABLE', exitCode: 4, message: /a-file.*ENOTDIR/ });
 });

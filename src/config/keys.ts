@@ -154,6 +154,11 @@ function path(text: string): Parsed<string> {
   return value.length > 0 ? ok(value) : bad('a folder path');
 }
 
+function filePath(text: string): Parsed<string> {
+  const value = text.trim();
+  return value.length > 0 ? ok(value) : bad('a file path');
+}
+
 function pathList(text: string): Parsed<string[]> {
   const files = text.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
   return files.length > 0 ? ok(files) : bad('one or more key file paths, separated by commas');
@@ -215,6 +220,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 's3KeyTemplate', field: 's3KeyTemplate', type: 'template', allowed: 'text with {field} placeholders', default: '{keyPrefix}{mediaId}', extension: true, description: 'S3 key of a media file, from the settings and the media file fields', parse: keyTemplate },
   { key: 'gwsPageSize', field: 'gwsPageSize', type: 'integer', allowed: 'an integer from 1 to 10000', default: '100', extension: true, description: 'Recordings asked per page of the recording API', parse: integer(1, 10_000) },
   { key: 'decryptDir', field: 'decryptDir', type: 'path', allowed: 'a folder path outside targetDir', extension: true, description: 'Where decrypted copies go (same relative paths); off when unset; never inside targetDir', parse: path },
+  { key: 'caFile', field: 'caFile', type: 'path', allowed: 'a PEM file of CA certificates', extension: true, description: 'CA certificates (PEM) trusted in addition to the system\'s, for GWS and S3: a TLS-inspecting proxy\'s or a private CA; relative = from the config file\'s folder', parse: filePath },
   { key: 'decryptKey', field: 'decryptKeys', type: 'path-list', allowed: 'key file paths separated by commas', extension: true, description: 'Private key files (PEM, PKCS#8, PKCS#12) for decrypting, separated by commas', parse: pathList },
 ] satisfies ConfigKey[]);
 

@@ -23,6 +23,8 @@ export interface RcbsConfig {
   s3Endpoint?: string;
   s3ForcePathStyle?: boolean;
   s3KeyTemplate: string; // default {keyPrefix}{mediaId}
+  // TLS trust (SPEC §3)
+  caFile?: string; // PEM bundle trusted in addition to Node's roots, GWS and S3
   // where
   targetDir: string; // forward slashes and UNC (//server/share) accepted
   recordingFolderFormat: string; // default yyyy/MM/dd/HH

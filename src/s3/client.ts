@@ -1,7 +1,9 @@
 // The one S3Client of a run (SPEC §3): region, endpoint and path style from the
 // S3 location, credentials from the run's credentials or else the SDK's default
 // chain (profiles, SSO, web identity, instance roles), requests through the
-// awsProxyHost/awsProxyPort CONNECT proxy when set, and keep-alive sockets sized
+// awsProxyHost/awsProxyPort CONNECT proxy when set, else through HTTPS_PROXY /
+// HTTP_PROXY unless NO_PROXY names the host, TLS trusting caFile and AWS_CA_BUNDLE
+// on top of Node's roots (src/net/trust.ts), and keep-alive sockets sized
 // to the number of concurrent transfers. The SDK's own retries are off
 // (maxAttempts 1): src/s3/transfer.ts retries and resumes with the policy of
 // src/retry.ts, so there is one retry budget and a resumed Range request instead
@@ -12,7 +14,10 @@ import https from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { RcbsConfig, Credentials } from '../config/types.js';
 import { RcbsError } from '../errors.js';
-import { TunnellingHttpAgent, TunnellingHttpsAgent } from './proxy.js';
+import { bypassesProxy, envProxy, noProxyOf, proxyAuthorization, routeMessage } from '../net/env-proxy.js';
+import type { Logger } from '../log.js';
+import { trustedContext } from '../net/trust.js';
+import { TunnellingHttpAgent, TunnellingHttpsAgent, type ProxyAddress, type ProxyRoute } from './proxy.js';
 import type { S3Location } from './location.js';
 
 export interface S3ClientOptions {
@@ -21,19 +26,53 @@ export interface S3ClientOptions {
   /** A socket idle this long (no header, no body byte) fails the attempt, which is then resumed. */
   socketTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** Says once which proxy the environment chose. */
+  log?: Logger;
 }
 
 export const DEFAULT_SOCKET_TIMEOUT_MS = 60_000;
 const DEFAULT_CONNECTION_TIMEOUT_MS = 15_000;
 
-function agents(config: Readonly<RcbsConfig>, concurrency: number): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+/** awsProxyHost/awsProxyPort for every host; else the environment's proxy for the scheme unless NO_PROXY names the host. */
+function proxyRoute(config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, protocol: 'http:' | 'https:', log?: Logger): ProxyRoute | undefined {
+  if (config.awsProxyHost) {
+    const proxy: ProxyAddress = { host: config.awsProxyHost, port: config.awsProxyPort ?? 8080 };
+    return () => proxy;
+  }
+  const found = envProxy(protocol, env);
+  if (!found) return undefined;
+  const noProxy = noProxyOf(env);
+  const authorization = proxyAuthorization(found.url);
+  const proxy: ProxyAddress = {
+    host: found.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(found.url.port) || 80,
+    setting: `${found.variable} (${found.shown}) and NO_PROXY`,
+    ...(authorization ? { authorization } : {}),
+  };
+  const said = new Set<string>();
+  return (host, port) => {
+    const bypass = bypassesProxy(host, port, noProxy);
+    // Once per host, so an operator sees which way S3 went and why.
+    if (!said.has(`${host}:${port}`)) {
+      said.add(`${host}:${port}`);
+      log?.info(routeMessage('S3', `${host}:${port}`, bypass ? undefined : found));
+    }
+    return bypass ? undefined : proxy;
+  };
+}
+
+function agents(config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, concurrency: number, log?: Logger): { httpAgent: http.Agent; httpsAgent: https.Agent } {
   // A spare socket per pool so a transfer that is being torn down does not block the next one.
   const agentOptions = { keepAlive: true, maxSockets: concurrency + 1, maxFreeSockets: concurrency + 1 };
-  if (config.awsProxyHost) {
-    const proxy = { host: config.awsProxyHost, port: config.awsProxyPort ?? 8080 };
-    return { httpAgent: new TunnellingHttpAgent(proxy, agentOptions), httpsAgent: new TunnellingHttpsAgent(proxy, agentOptions) };
-  }
-  return { httpAgent: new http.Agent(agentOptions), httpsAgent: new https.Agent(agentOptions) };
+  const secureContext = trustedContext(config.caFile, env, 's3');
+  const httpsOptions = { ...agentOptions, ...(secureContext ? { secureContext } : {}) };
+  const httpRoute = proxyRoute(config, env, 'http:', log);
+  const httpsRoute = proxyRoute(config, env, 'https:', log);
+  return {
+    httpAgent: httpRoute ? new TunnellingHttpAgent(httpRoute, agentOptions) : new http.Agent(agentOptions),
+    // Always rcbs's agent: it labels a refused certificate with the host it came from.
+    httpsAgent: new TunnellingHttpsAgent(httpsRoute ?? (() => undefined), httpsOptions),
+  };
 }
 
 /** Static credentials when the run has them; otherwise undefined, which selects the SDK's default chain. */
@@ -52,6 +91,7 @@ export function createS3Client(
   credentials: Readonly<Credentials>,
   location: S3Location,
   options: S3ClientOptions,
+  env: NodeJS.ProcessEnv = process.env,
 ): S3Client {
   const client = new S3Client({
     region: location.region,
@@ -64,7 +104,7 @@ export function createS3Client(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
-      ...agents(config, options.concurrency),
+      ...agents(config, env, options.concurrency, options.log),
       connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
       socketTimeout: options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
     },

@@ -12,6 +12,10 @@
 // A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
+//
+// A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file, like a
+// full target folder: it stops the run (context.stopRun, exit 4) with one message
+// instead of failing each media file in turn.
 
 import _ from 'highland';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -26,6 +30,8 @@ import { objectUrl } from '../s3/failure.js';
 import { checkKeyTemplate, mediaKey, resolveS3Location, type S3Location } from '../s3/location.js';
 import type { TransferRequest } from '../s3/transfer.js';
 import { TransferSlots } from '../s3/transfer-slots.js';
+import { folderWideError } from '../store/fs-errors.js';
+import { trustSummary, untrustedCertificateError } from '../net/trust.js';
 
 interface Options {
   /** Transfers in flight; overrides downloadMode/numThreads. */
@@ -87,15 +93,20 @@ export async function createS3Download(options: Options, context: RunContext, se
   const location: S3Location = await resolveS3Location(context);
   let client: S3Client | undefined;
   if (!context.dryRun) {
-    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs });
+    client = createS3Client(config, context.credentials, location, { concurrency, socketTimeoutMs: internals.socketTimeoutMs, log }, context.env);
     await checkCredentials(client);
   }
   const slots = new TransferSlots(concurrency);
   const progress = progressReporter(context);
 
+  const endpointHost = location.endpoint ? new URL(location.endpoint).host : `s3.${location.region}.amazonaws.com`;
+  /** Failures that are the whole run's, not one file's: the target folder, a refused certificate. */
+  const runWide = (error: RcbsError) =>
+    folderWideError(error) ?? untrustedCertificateError(error, 's3', endpointHost, trustSummary(config.caFile, context.env, 's3'));
+
   const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');
-    failMedia(record, media, COMPONENT, itemProblem(context, error));
+    failMedia(record, media, COMPONENT, itemProblem(context, error, runWide));
     // Work the run stopped before is not a failure, and not worth a line per file.
     if (media.status === 'interrupted') return;
     log.error('media file not downloaded', { recordingId: recordingId(record.recording), mediaId: media.mediaId, code: error.code, reason: error.message });
@@ -140,6 +151,9 @@ export async function createS3Download(options: Options, context: RunContext, se
         context.progress({ files: 1 });
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes });
       } catch (err) {
+        // Stopped before the slot is handed on, so the transfer queued next does not start.
+        const stop = runWide(toRcbsError(err, 'RCBS_S3_TRANSFER'));
+        if (stop) context.stopRun(stop);
         // Never a final name for unverified bytes: the temp file goes.
         await write.abort();
         throw err;

@@ -11,10 +11,11 @@
 // (verify, export) writes its report only where .rcbs/ already exists, so pointing a
 // read-only command at the wrong folder never creates state there.
 
-import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createAtomicWriter, TempFiles, writeAtomic } from './atomic.js';
 import { storeIoError } from './fs-errors.js';
+import type { AtomicWriteHandle } from './types.js';
 import { STATE_DIR } from './index.js';
 
 /** How many run reports .rcbs/runs/ keeps (the oldest are removed). */
@@ -74,32 +75,34 @@ export interface FailedRecordsFile {
 
 export async function openFailedRecords(targetDir: string): Promise<FailedRecordsFile> {
   const finalPath = path.join(path.resolve(targetDir), STATE_DIR, FAILED_RECORDS);
-  const writer = await createAtomicWriter(finalPath, { temps: new TempFiles() });
-  const handle = await open(writer.tempPath, 'a');
+  // The temp file is made at the first failure: a run without failures leaves no trace.
+  let file: { writer: AtomicWriteHandle; handle: FileHandle } | undefined;
   let count = 0;
-  let closed = false;
   const close = async () => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
+    const open = file;
+    if (!open) return;
+    await open.handle.close().catch(() => {});
   };
   return {
     get count() {
       return count;
     },
     async add(recording) {
-      await handle.write(JSON.stringify(recording) + '\n');
+      if (!file) {
+        const writer = await createAtomicWriter(finalPath, { temps: new TempFiles() });
+        file = { writer, handle: await open(writer.tempPath, 'a') };
+      }
+      await file.handle.write(JSON.stringify(recording) + '\n');
       count++;
     },
     async finish({ completed }) {
-      if (count > 0) {
-        await handle.sync();
+      if (file) {
+        await file.handle.sync();
         await close();
-        await writer.commit({ synced: true });
+        await file.writer.commit({ synced: true });
+        file = undefined;
         return;
       }
-      await close();
-      await writer.abort();
       if (completed) {
         await unlink(finalPath).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw storeIoError('remove', finalPath, err);
@@ -107,8 +110,9 @@ export async function openFailedRecords(targetDir: string): Promise<FailedRecord
       }
     },
     async abort() {
-      await close().catch(() => {});
-      await writer.abort();
+      await close();
+      await file?.writer.abort();
+      file = undefined;
     },
   };
 }

@@ -64,6 +64,30 @@ export const DOCS_FILE = path.join(SCHEMAS_DIR, '..', 'docs', 'components.md');
 export const SCHEMA_FILE = path.join(SCHEMAS_DIR, 'pipeline.schema.json');
 export const CONFIG_DOCS_FILE = path.join(SCHEMAS_DIR, '..', 'docs', 'config.md');
 
+/** How proxies and TLS trust come from the environment too (SPEC §3): src/net/. */
+const NETWORK_DOC = `## Proxies and TLS trust
+
+**Proxies.** \`awsProxyHost\`/\`awsProxyPort\` (S3) and \`gwsProxyHost\`/\`gwsProxyPort\` (GWS) are HTTP
+CONNECT proxies. When a side's keys are unset, the environment applies as in curl and the AWS CLI:
+\`HTTPS_PROXY\` for https:// targets, \`HTTP_PROXY\` for http:// ones (lower case first; an https target
+does not fall back to \`HTTP_PROXY\`), except the hosts \`NO_PROXY\` names: \`*\` (every host), a host
+name (itself and its subdomains; a leading \`.\` or \`*.\` is ignored), an IP address or a CIDR block
+(\`10.0.0.0/8\`, \`fd00::/8\`), each optionally with \`:port\` (IPv6 in brackets then). The keys win over
+the environment. A proxy URL is \`http://host:port\` (no scheme = http://; https:// and socks proxies
+are refused with a config error); \`http://user:password@host:port\` sends Basic
+\`Proxy-Authorization\`, and the password is never printed: messages show the proxy as host:port.
+\`ALL_PROXY\` is not read. An info line says once per host which way GWS and S3 went.
+
+**TLS trust.** rcbs trusts Node's bundled roots, plus \`NODE_EXTRA_CA_CERTS\` (a PEM file; Node reads it
+once at start, so set it in the environment that starts rcbs). \`caFile\` adds a PEM bundle for GWS and
+S3 (a TLS-inspecting proxy's CA, a private CA); \`AWS_CA_BUNDLE\` adds one for S3 only (where the AWS
+CLI uses it instead of its roots, rcbs adds it to them). When either is set, rcbs builds its trust
+from Node's roots, \`NODE_EXTRA_CA_CERTS\` and the bundles together, so none of them is lost. A file
+that cannot be read or holds no certificate is a config error (exit 2). Checking is never turned
+off. A refused certificate stops the run with \`RCBS_TLS_UNTRUSTED\` (exit 4), naming the host and
+the setting that fixes it (or saying that none does: expired, wrong host name).
+`;
+
 export function renderConfigDoc(): string {
   return [
     '# Configuration keys',
@@ -74,6 +98,7 @@ export function renderConfigDoc(): string {
     '',
     renderConfigKeysMarkdown().trimEnd(),
     '',
+    NETWORK_DOC,
   ].join('\n');
 }
 

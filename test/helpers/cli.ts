@@ -23,13 +23,15 @@ export interface CliOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
-/** Environment without the developer's own credentials, so tests never pick them up, and
+/** Environment without the developer's own credentials and proxies, so tests never pick them up, and
  * without tap's NODE_OPTIONS loaders: the CLI under test is the built dist/cli.js, and
  * the TypeScript loader makes every spawned CLI about twice as slow to start. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(AWS_|GWS_|RCBS_|JOB_COMPLETION_INDEX|AWS_BATCH_JOB_ARRAY_INDEX|NODE_OPTIONS$|_TAPJS_PROCESSINFO)/.test(k)) continue;
+    // A developer's proxy must not carry the tests' local traffic.
+    if (/^(https?|no|all)_proxy$/i.test(k)) continue;
     env[k] = v;
   }
   return { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_EC2_METADATA_DISABLED: 'true', ...extra };

@@ -1,18 +1,24 @@
 // The HTTP client for Genesys Interaction Recording Web Services (SPEC §4), on undici.
 // One dispatcher per client: a keep-alive Agent, or a ProxyAgent when gwsProxyHost is
 // set, tunnelling every request with CONNECT (SPEC §3: "HTTP CONNECT proxies"), for
-// http and https GWS alike. Basic auth and a cookie jar on every call. Failures the
-// retry policy names (429/5xx, resets, timeouts, statusCode 4) are retried with
-// backoff; a page body that breaks off midway is read again from the start, which is
-// safe because the pager dedupes by id. Every error is an RcbsError whose message
-// names the URL without credentials and says what to check.
+// http and https GWS alike. Without gwsProxyHost, HTTPS_PROXY / HTTP_PROXY apply unless
+// NO_PROXY names the host (src/net/env-proxy.ts), decided per origin. TLS trusts
+// caFile on top of Node's roots (src/net/trust.ts); a refused certificate is
+// RCBS_TLS_UNTRUSTED at once, never retried. Basic auth and a cookie jar on every
+// call. Failures the retry policy names (429/5xx, resets, timeouts, statusCode 4) are
+// retried with backoff; a page body that breaks off midway is read again from the
+// start, which is safe because the pager dedupes by id. Every error is an RcbsError
+// whose message names the URL without credentials and says what to check.
 
+import type { SecureContext } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
 import { RcbsError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../../retry.js';
 import { CookieJar } from './cookies.js';
+import { envProxy, envProxyFor, proxyAuthorization, routeMessage } from '../../net/env-proxy.js';
+import { trustedContext, trustSummary, untrustedCertificateError } from '../../net/trust.js';
 import type { RunContext } from '../../pipeline/types.js';
 import { operationSignal } from '../../pipeline/abort.js';
 
@@ -24,6 +30,10 @@ export interface GwsClientOptions {
   /** gwsProxyHost: `http://10.0.1.31` or just `10.0.1.31`. */
   proxyHost?: string;
   proxyPort?: number;
+  /** caFile: CA certificates (PEM) trusted on top of Node's roots. */
+  caFile?: string;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (the run's environment). */
+  env?: NodeJS.ProcessEnv;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
   /** Sockets kept open to GWS; paging is sequential, so a few are plenty. */
@@ -53,7 +63,16 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 
 export class GwsClient {
   readonly uriPrefix: string;
+  /** gwsProxyHost's ProxyAgent, or the direct Agent. */
   readonly #dispatcher: Dispatcher;
+  /** Without gwsProxyHost: one ProxyAgent per proxy the environment names, made on first use. */
+  readonly #envProxies = new Map<string, Dispatcher>();
+  readonly #env: NodeJS.ProcessEnv | undefined;
+  readonly #tls: { secureContext: SecureContext } | undefined;
+  readonly #connections: number;
+  /** What GWS connections trust, for a refused certificate's message. */
+  readonly #trusted: string;
+  readonly #routed = new Set<string>();
   readonly #jar = new CookieJar();
   readonly #authorization: string | undefined;
   readonly #username: string | undefined;
@@ -77,11 +96,47 @@ export class GwsClient {
     this.#bodyTimeout = options.bodyTimeoutMs ?? 60_000;
     this.#signal = options.signal;
     this.#log = options.log ?? silentLogger;
-    const connections = options.connections ?? 4;
+    const connections = (this.#connections = options.connections ?? 4);
+    const secureContext = trustedContext(options.caFile, options.env ?? process.env, 'gws');
+    this.#tls = secureContext ? { secureContext } : undefined;
+    this.#trusted = trustSummary(options.caFile, options.env ?? process.env, 'gws');
     const proxy = proxyUri(options.proxyHost, options.proxyPort);
+    // The keys win over the environment: with gwsProxyHost set, *_PROXY is not read.
+    this.#env = proxy ? undefined : options.env ?? process.env;
+    // A malformed HTTPS_PROXY is a config error now, not at the first request.
+    if (this.#env) envProxy(new URL(this.uriPrefix).protocol, this.#env);
     this.#dispatcher = proxy
-      ? new ProxyAgent({ uri: proxy, proxyTunnel: true, connections, keepAliveTimeout: 30_000 })
-      : new Agent({ connections, keepAliveTimeout: 30_000 });
+      ? new ProxyAgent({ uri: proxy, proxyTunnel: true, connections, keepAliveTimeout: 30_000, ...(this.#tls ? { requestTls: this.#tls } : {}) })
+      : new Agent({ connections, keepAliveTimeout: 30_000, ...(this.#tls ? { connect: this.#tls } : {}) });
+  }
+
+  /** The dispatcher for a URL: gwsProxyHost's, else the environment's proxy for it, else direct. */
+  #dispatcherFor(url: URL): Dispatcher {
+    if (!this.#env) return this.#dispatcher;
+    const found = envProxyFor(url, this.#env);
+    // Once per host, and only when the environment names a proxy at all.
+    if (!this.#routed.has(url.host)) {
+      this.#routed.add(url.host);
+      if (envProxy(url.protocol, this.#env)) this.#log.info(routeMessage('GWS', url.host, found));
+    }
+    if (!found) return this.#dispatcher;
+    let dispatcher = this.#envProxies.get(found.url.href);
+    if (!dispatcher) {
+      const authorization = proxyAuthorization(found.url);
+      const uri = new URL(found.url.href);
+      uri.username = '';
+      uri.password = '';
+      dispatcher = new ProxyAgent({
+        uri: uri.href,
+        ...(authorization ? { token: authorization } : {}),
+        proxyTunnel: true,
+        connections: this.#connections,
+        keepAliveTimeout: 30_000,
+        ...(this.#tls ? { requestTls: this.#tls } : {}),
+      });
+      this.#envProxies.set(found.url.href, dispatcher);
+    }
+    return dispatcher;
   }
 
   /** The absolute URL of an API path under gwsUriPrefix, with query parameters. */
@@ -105,6 +160,9 @@ export class GwsClient {
       } catch (err) {
         const aborted = this.#abortedError(shown);
         if (aborted) throw aborted;
+        // The same certificate would be refused on every try.
+        const untrusted = untrustedCertificateError(err, 'gws', url.host, this.#trusted);
+        if (untrusted) throw untrusted;
         const retryAfter = err instanceof RetryableStatus ? err.retryAfter : undefined;
         if (!this.#isRetryable(err) || attempt >= this.#retry.attempts) throw this.#finalError(err, phase, shown, attempt);
         const waitMs = this.#delay(attempt, retryAfter);
@@ -139,7 +197,7 @@ export class GwsClient {
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    await Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.close()));
   }
 
   async #open(url: URL, shown: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
@@ -147,7 +205,7 @@ export class GwsClient {
     if (this.#authorization) headers.authorization = this.#authorization;
     const cookie = this.#jar.header(url);
     if (cookie) headers.cookie = cookie;
-    const response = await this.#dispatcher.request({
+    const response = await this.#dispatcherFor(url).request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: 'GET',
@@ -204,10 +262,16 @@ export class GwsClient {
     }
     return new RcbsError(
       'RCBS_GWS_UNREACHABLE',
-      `could not reach GWS at ${shown} (${describe(err)}) after ${attempts} attempt(s). Check gwsUriPrefix, the network, and gwsProxyHost/gwsProxyPort if a proxy is needed.`,
+      `could not reach GWS at ${shown} (${describe(err)}) after ${attempts} attempt(s). Check gwsUriPrefix, the network, and ${this.#proxySettings(shown)}.`,
       { url: shown, attempts },
       { cause: err },
     );
+  }
+
+  /** Which proxy settings an unreachable GWS points at: the variable in use, or the keys. */
+  #proxySettings(shown: string): string {
+    const found = this.#env ? envProxyFor(new URL(shown), this.#env) : undefined;
+    return found ? `the proxy ${found.shown} from ${found.variable} (its address, credentials) or NO_PROXY` : 'gwsProxyHost/gwsProxyPort (or HTTPS_PROXY) if a proxy is needed';
   }
 
   #abortedError(shown: string): RcbsError | undefined {
@@ -230,6 +294,8 @@ export function createGwsClient(context: RunContext, overrides: Partial<GwsClien
     password: credentials.gwsPassword,
     proxyHost: config.gwsProxyHost,
     proxyPort: config.gwsProxyPort,
+    caFile: config.caFile,
+    env: context.env,
     signal: context.signal,
     log: context.log,
     ...overrides,
