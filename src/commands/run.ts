@@ -6,11 +6,11 @@ import type { Readable, Writable } from 'node:stream';
 import { RcbsError, isRcbsError } from '../errors.js';
 import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import type { Logger, Stderr } from '../log.js';
 import { findComponent } from '../pipeline/registry.js';
 import { declaredParams, readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
 import { createRunContext } from '../pipeline/context.js';
-import { createProgress, formatSummary, runReport } from '../pipeline/report.js';
+import { createProgress, formatSummary, runReport, summaryFields } from '../pipeline/report.js';
 import { runPipeline } from '../pipeline/runner.js';
 import type { RunContext } from '../pipeline/types.js';
 import { openStore } from '../store/index.js';
@@ -33,7 +33,10 @@ export interface RunCommandOptions {
 export interface RunIo {
   stdin: Readable;
   stdout: Writable;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** stderr as shared by the log lines and the progress line (log.ts sharedStderr()). */
+  stderr: Stderr;
+  /** --quiet: no progress line unless --progress asks for it. */
+  quiet?: boolean;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   log: Logger;
@@ -86,6 +89,7 @@ export async function preparePipeline(target: string, options: RunCommandOptions
   if (configError) throw configError;
   for (const step of steps) {
     if (step.component.requiresConfig) requireKeys(config, step.component.requiresConfig, `by ${step.component.name} (${loaded.file.name} ${step.at})`);
+    step.component.checkConfig?.(step.options as Record<string, unknown>, config);
   }
   if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
     // --ndjson: the records that reach the end, with their outcome, go to stdout.
@@ -101,7 +105,7 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   const name = loaded.file.name;
 
   const writes = !options.dryRun && steps.some((s) => s.component.writesTarget);
-  const progress = createProgress(io.stderr, options.progress ?? Boolean(io.stderr.isTTY));
+  const progress = createProgress(io.stderr, options.progress ?? (io.stderr.isTTY && !io.quiet));
   let store: Store | undefined;
   const context: RunContext = createRunContext({
     config,
@@ -154,9 +158,11 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
       },
     });
     progress.stop();
-    io.stderr.write(formatSummary(name, context, outcome) + '\n');
     // A reader that closed stdout early (| head) asked for less: that is a clean end.
-    return outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+    const exitCode = outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+    const report = runReport({ command: options.command ?? `run ${target}`, pipeline: { name, path: loaded.path }, targetDir: config.targetDir, dryRun: options.dryRun ?? false, startedAt, outcome });
+    io.log.summary(formatSummary(name, context, outcome), summaryFields(report, exitCode));
+    return exitCode;
   } finally {
     progress.stop();
     await failedRecords?.abort().catch(() => {});

@@ -22,6 +22,7 @@ import { CookieJar } from './cookies.js';
 import { envProxy, envProxyFor, proxyAuthorization, routeMessage } from '../net/env-proxy.js';
 import { trustedContext, trustSummary, untrustedCertificateError } from '../net/trust.js';
 import type { RunContext } from '../pipeline/types.js';
+import { operationSignal } from '../pipeline/abort.js';
 
 export interface GwsClientOptions {
   /** gwsUriPrefix, e.g. https://example.com/api/v2, as the config validated it (SPEC §3). */
@@ -161,8 +162,10 @@ export class GwsClient {
     const shown = displayUrl(url);
     for (let attempt = 1; ; attempt++) {
       let phase: 'connect' | 'body' = 'connect';
+      // Its own signal (src/pipeline/abort.ts): the run's signal keeps one listener however many requests run.
+      const request = signal ? operationSignal(signal) : undefined;
       try {
-        const body = await this.#open(url, shown, signal);
+        const body = await this.#open(url, shown, request?.signal);
         phase = 'body';
         return yield* read(body, shown);
       } catch (err) {
@@ -177,6 +180,8 @@ export class GwsClient {
         await delay(waitMs, undefined, { signal }).catch(() => {
           throw abortedError(shown);
         });
+      } finally {
+        request?.release();
       }
     }
   }

@@ -6,6 +6,7 @@
 
 import type { JSONSchemaType } from 'ajv';
 import type { Readable, Writable } from 'node:stream';
+import type { ProgressEvent } from './report.js';
 import type { RcbsConfig, Credentials } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -144,9 +145,10 @@ export interface RunContext {
   stopRun(error: RcbsError): void;
   /** The error given to stopRun, if any. */
   readonly stopError: RcbsError | undefined;
-  /** Feeds the progress line: bytes, files and recordings add up; fraction (0..1, how far
-   * through the work) drives the ETA. */
-  progress(event: { bytes?: number; files?: number; recordings?: number; fraction?: number }): void;
+  /** Feeds the progress line (src/pipeline/report.ts): bytes, files, recordings and
+   * expectBytes (sizes of work known to be coming) add up; `planned` says all work is
+   * known, after which the ETA is computed from bytes. */
+  progress(event: ProgressEvent): void;
 }
 
 export interface ComponentDef<O = Record<string, unknown>> {
@@ -157,6 +159,9 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** Config keys the component cannot work without: checked with the pipeline, before
    * anything is opened or written (`rcbs validate` reports them too). */
   requiresConfig?: ReadonlyArray<keyof RcbsConfig>;
+  /** Checks of the config and options together (keys that need each other), run with the
+   * pipeline like requiresConfig, so `validate` and `--dry-run` report them; throws RcbsError. */
+  checkConfig?(options: O, config: Readonly<RcbsConfig>): void;
   /** True for sinks that write the backup into targetDir: only a pipeline with one
    * advances last_recording_endtime.txt (an NDJSON-only export must not). */
   writesTarget?: boolean;

@@ -20,6 +20,7 @@
 import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
+import { withOperationSignal } from '../pipeline/abort.js';
 import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
@@ -58,6 +59,17 @@ function progressReporter(context: RunContext): { add(bytes: number): void; flus
     },
     flush,
   };
+}
+
+/** The listed sizes of the media this record still needs (for the progress line's ETA). */
+function bytesToFetch(record: PipelineRecord): number {
+  const pending = record.media.length > 0 ? new Set(record.media.filter((m) => m.status === 'pending').map((m) => m.mediaId)) : undefined;
+  let bytes = 0;
+  for (const file of mediaFilesOf(record.recording)) {
+    const id = mediaIdOf(file);
+    if (id !== undefined && (!pending || pending.has(id))) bytes += toInteger(file.size) ?? 0;
+  }
+  return bytes;
 }
 
 /** Test seams: retry delays and socket timeouts. Not part of the pipeline options. */
@@ -171,19 +183,20 @@ export async function createS3Download(options: Options, context: RunContext, se
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
       try {
-        const result = await downloadObject({
+        // Its own signal: the run's signal keeps one listener however many transfers run.
+        const result = await withOperationSignal(signal, (transferSignal) => downloadObject({
           client: bucketClient!.client,
           followRegion: (region) => bucketClient!.follow(region),
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
-          signal,
+          signal: transferSignal,
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           stallTimeoutMs: config.s3StallTimeout,
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
-        });
+        }));
         // downloadObject fsynced the file before returning.
         await write.commit({ synced: true });
         await store.recordMedia({
@@ -275,8 +288,11 @@ export async function createS3Download(options: Options, context: RunContext, se
           push(err);
           next();
         } else if (_.isNil(record) || signal.aborted) {
+          // Every record has come in, with its sizes: the progress line may now give an ETA.
+          if (_.isNil(record)) context.progress({ planned: true });
           push(null, _.nil);
         } else {
+          context.progress({ expectBytes: bytesToFetch(record) });
           push(null, record);
           next();
         }
