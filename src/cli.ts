@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Thin on purpose: parse argv, build the logger, call a command, map errors to
 // exit codes (SPEC §2: 0 done, 1 some items failed, 2 usage/config, 3 lock held,
-// 130 interrupted). Logs go to stderr; stdout carries data only.
+// 130 interrupted). Logs go to stderr; stdout carries data only. Everything this
+// process says on stderr goes through the logger, Node's own warnings and the
+// "SIGTERM received" line too, so `--log-format json` gives JSON lines only.
 
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import v8 from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { isRcbsError, toRcbsError } from './errors.js';
-import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.js';
+import { createLogger, sharedStderr, type LogFormat, type LogLevel, type Logger } from './log.js';
 import type { RunCommandOptions } from './commands/run.js';
 import { FIND_HELP } from './commands/find.js';
 
@@ -36,8 +38,13 @@ Environment:
   JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX with RCBS_TOTAL_INSTANCES   instance id from the engine
 
 Exit codes:
-  0 all done   1 finished, some items failed (listed)   2 usage, config or credentials error
-  3 another instance holds the target folder's lock   130 interrupted (in-flight work finished or cleaned up)
+  0 all done   1 finished, some items failed (listed)   2 usage, config or credentials error,
+  or a folder or file to read that does not exist   3 another instance holds the target folder's lock
+  4 could not start or go on (GWS/S3 unreachable, targetDir not writable or full)
+  130 interrupted (in-flight work finished or cleaned up)
+
+Logs (stderr): --log-format json gives one JSON object per line, the summary last ("msg":"summary");
+  --quiet keeps warnings, errors and the summary; human lines are timestamped off a terminal.
 `;
 
 function packageVersion(): string {
@@ -63,11 +70,22 @@ export function normaliseArgv(args: string[]): string[] {
 interface GlobalOptions {
   logFormat?: LogFormat;
   logLevel?: LogLevel;
+  quiet?: boolean;
+}
+
+function loggerOf(globals: GlobalOptions): Logger {
+  // --quiet: warnings, errors and the summary (which the logger prints whatever the level).
+  return createLogger({ format: globals.logFormat ?? 'human', level: globals.quiet ? 'warn' : (globals.logLevel ?? 'info') });
 }
 
 function loggerFor(command: Command): Logger {
-  const globals = command.optsWithGlobals() as GlobalOptions;
-  return createLogger({ format: globals.logFormat ?? 'human', level: globals.logLevel ?? 'info' });
+  return loggerOf(command.optsWithGlobals() as GlobalOptions);
+}
+
+/** The progress line: on a terminal unless --quiet, or wherever --progress asks for it. */
+function progressFor(command: Command, asked: boolean | undefined) {
+  const stderr = sharedStderr();
+  return { stderr, enabled: asked ?? (stderr.isTTY && !(command.optsWithGlobals() as GlobalOptions).quiet) };
 }
 
 function runOptions(command: Command) {
@@ -94,12 +112,21 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     )
     .addOption(new Option('--log-format <format>', 'log lines on stderr as human text or JSON').choices(['human', 'json']).default('human'))
     .addOption(new Option('--log-level <level>', 'least important log level shown').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('-q, --quiet', 'print warnings, errors and the summary only (no progress line)')
     .version(packageVersion(), '-V, --version')
     .addHelpText('after', ROOT_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const io = (command: Command) => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal, log: loggerFor(command) });
+  const io = (command: Command) => ({
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: sharedStderr(),
+    quiet: Boolean((command.optsWithGlobals() as GlobalOptions).quiet),
+    env: process.env,
+    signal,
+    log: loggerFor(command),
+  });
 
   runOptions(program.command('run <pipeline>'))
     .description('run a named pipeline (packaged or from --pipelines) or a pipeline file')
@@ -141,9 +168,13 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .requiredOption('--key <file>', 'private key: PEM (PKCS#1/PKCS#8, encrypted too) or PKCS#12 (repeatable)', collect, [])
     .requiredOption('--out <dir>', 'folder for the decrypted files (a folder input keeps its layout)')
     .option('--passphrase-file <file>', 'file holding the key passphrase (or set RCBS_KEY_PASSPHRASE)')
-    .action(async (inputs: string[], opts: { key: string[]; out: string; passphraseFile?: string }, command: Command) => {
-      const { decryptCommand } = await import('./commands/decrypt.js');
-      setExitCode(await decryptCommand(inputs, { keys: opts.key, out: opts.out, passphraseFile: opts.passphraseFile }, loggerFor(command)));
+    .option('--progress', 'show the progress line even when stderr is not a terminal')
+    .action(async (inputs: string[], opts: { key: string[]; out: string; passphraseFile?: string; progress?: boolean }, command: Command) => {
+      const [{ decryptCommand }, { createProgress }] = await Promise.all([import('./commands/decrypt.js'), import('./pipeline/report.js')]);
+      stopsOnSignal();
+      const { stderr, enabled } = progressFor(command, opts.progress);
+      const progress = createProgress(stderr, enabled);
+      setExitCode(await decryptCommand(inputs, { keys: opts.key, out: opts.out, passphraseFile: opts.passphraseFile, signal, progress }, loggerFor(command)));
     });
 
   runOptions(program.command('verify'))
@@ -167,7 +198,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option('--dialed <number>', 'dialed phone number (digits, substring)')
     .option('--from <time>', 'startTime at or after (YYYY-MM-DD, ISO date-time or epoch ms)')
     .option('--to <time>', 'startTime before (YYYY-MM-DD, ISO date-time or epoch ms)')
-    .option('--agent <id>', 'agent id or user name')
+    .option('--agent <id>', 'agent id or user name, exactly (case-insensitive): agent1 does not match agent10')
+    .option('--agent-match <regex>', "agent id or user name matching a regex (case-insensitive), e.g. '^agent1[0-9]$'")
     .option('--tenant <name>', 'tenant of the media files')
     .option('--id <id>', 'recording id')
     .option('--media-type <type>', 'media MIME type, e.g. audio/mp3')
@@ -192,6 +224,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
             from: opts.from as string | undefined,
             to: opts.to as string | undefined,
             agent: opts.agent as string | undefined,
+            agentMatch: opts.agentMatch as string | undefined,
             tenant: opts.tenant as string | undefined,
             id: opts.id as string | undefined,
             mediaType: opts.mediaType as string | undefined,
@@ -229,12 +262,17 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let exitCode = 0;
   let interrupts = 0;
+  const program = buildProgram(controller.signal, (code) => (exitCode = code));
+  const log = () => loggerOf(program.opts() as GlobalOptions);
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1 || !handlesSignals) process.exit(130);
-    process.stderr.write(`\nrcbs: ${signal} received, stopping\n`);
+    log().warn(`${signal} received, stopping`, { signal });
     controller.abort(new Error(signal));
   };
+  // Node's own warnings (a deprecation, MaxListenersExceededWarning…) as log lines, not raw text.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => log().warn(warning.message, { warning: warning.name, code: (warning as { code?: string }).code }));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // A file-size limit (ulimit -f) would kill the process mid-write; with a handler the
@@ -245,7 +283,6 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code !== 'EPIPE') throw err;
   });
 
-  const program = buildProgram(controller.signal, (code) => (exitCode = code));
   try {
     await program.parseAsync(normaliseArgv(argv), { from: 'user' });
   } catch (err) {
@@ -254,8 +291,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     const error = isRcbsError(err) ? err : toRcbsError(err);
-    const log = createLogger({ format: (program.opts() as GlobalOptions).logFormat ?? 'human' });
-    log.error(error.message, { code: error.code });
+    log().error(error.message, { code: error.code });
+    // The outcome is the last line even when nothing could run (a monitor reads the last JSON line).
+    log().summary(undefined, { status: error.code === 'RCBS_ABORTED' ? 'interrupted' : 'failed', exitCode: error.exitCode, error: { code: error.code, message: error.message } });
     if (error.code === 'RCBS_INTERNAL' && process.env.RCBS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     exitCode = error.exitCode;
   } finally {

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCommand, type RunIo } from './commands/run.js';
 import { isRcbsError, toRcbsError } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger, sharedStderr } from './log.js';
 import { startSandbox } from './sandbox/index.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -101,7 +101,7 @@ export async function demo(argv: string[]): Promise<number> {
     out(`  config: ${rel('config.properties')}  (credentials: sandbox-only values, passed in the environment, not written anywhere)`);
     out();
 
-    const io: RunIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: demoEnv(sandbox.env()), signal: controller.signal, log };
+    const io: RunIo = { stdin: process.stdin, stdout: process.stdout, stderr: sharedStderr(), env: demoEnv(sandbox.env()), signal: controller.signal, log };
     out('rcbs demo: backing up (pipeline backup: GWS metadata → S3 media → JSON beside it → decrypted copies)…');
     const backupCode = await runCommand('backup', { config: configPath }, io);
     if (backupCode === 130) return backupCode;

@@ -61,19 +61,3 @@ export function isRetryableError(policy: RetryPolicy, err: unknown): boolean {
   const codes = [e?.code, e?.name, e?.cause?.code].filter((c): c is string => typeof c === 'string');
   return codes.some((c) => policy.errorCodes.includes(c));
 }
-
-/** Sleeps `ms`, resolving early (with false) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

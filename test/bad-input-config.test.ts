@@ -29,8 +29,9 @@ const ROWS: Row[] = [
   { name: 'encryptionFormat not offered', text: 'encryptionFormat = AES-512', stderr: /encryptionFormat.*AES-512/ },
   { name: 'shardBy negative', text: 'shardBy = -1', stderr: /shardBy.*-1/ },
   { name: 'boolean that is not one', text: 'metadataOnly = maybe', stderr: /metadataOnly.*maybe/ },
-  { name: 'gwsUriPrefix missing', text: 'targetDir = ./t\n', whole: true, stderr: /gwsUriPrefix/ },
-  { name: 'gwsUriPrefix not a URL', text: 'gwsUriPrefix = not a url\ntargetDir = ./t', whole: true, stderr: /gwsUriPrefix/ },
+  // Both come from the one config check (the component's requiresConfig, the key's parser), not from GWS code.
+  { name: 'gwsUriPrefix missing', text: 'targetDir = ./t\n', whole: true, stderr: /gwsUriPrefix=\(not set\): required by gws-recordings/ },
+  { name: 'gwsUriPrefix not a URL', text: 'gwsUriPrefix = not a url\ntargetDir = ./t', whole: true, stderr: /gwsUriPrefix=not a url: an http:\/\/ or https:\/\/ URL/ },
   { name: 'instance id without a total', text: 'rcbsInstanceId = 1', stderr: /totalRcbsInstances|RCBS_TOTAL_INSTANCES/ },
   { name: 'instance id not below the total', text: 'rcbsInstanceId = 3\ntotalRcbsInstances = 3', stderr: /rcbsInstanceId/ },
   { name: 'recordingFolderFormat climbing out of targetDir', text: 'recordingFolderFormat = ../../yyyy', stderr: /recordingFolderFormat/ },

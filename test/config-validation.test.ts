@@ -45,6 +45,7 @@ const BAD: Array<[string, string, string, string, number]> = [
   ['numThreads words', 'numThreads = four\n', 'numThreads', 'four', 1],
   ['numThreads scientific', 'numThreads = 1e3\n', 'numThreads', '1e3', 1],
   ['gwsPageSize above 10000', 'gwsPageSize = 10001\n', 'gwsPageSize', '10001', 1],
+  ['gwsConcurrency zero', 'gwsConcurrency = 0\n', 'gwsConcurrency', '0', 1],
   ['awsProxyPort above 65535', 'awsProxyHost = 10.0.1.31\nawsProxyPort = 70000\n', 'awsProxyPort', '70000', 2],
   ['gwsProxyPort zero', 'gwsProxyHost = http://10.0.1.31\ngwsProxyPort = 0\n', 'gwsProxyPort', '0', 2],
   ['awsProxyHost without a port', 'awsProxyHost = 10.0.1.31\n', 'awsProxyPort', 'awsProxyHost=10.0.1.31', 1],
@@ -197,7 +198,7 @@ t.test('byte sizes: plain bytes or KiB/MiB/GiB', async (t) => {
 
 t.test('the table documents every key, and its default texts parse to the packaged defaults', async (t) => {
   const guideKeys = ['gwsUriPrefix', 'maxAge', 'targetDir', 'awsProxyHost', 'awsProxyPort', 'gwsProxyHost', 'gwsProxyPort', 'downloadMode', 'encryptionFormat', 'gwsRecordingsUri', 'gwsSettingsUri', 'mediaTypePattern', 'metadataOnly', 'minAge', 'minDate', 'maxDate', 'numThreads', 'overlap', 'rcbsInstanceId', 'totalRcbsInstances', 'recordingFolderFormat', 'shardBy', 'skipLastRecordingCheck', 'usePayloadSigning'];
-  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'decryptDir', 'decryptKey', 'caFile', 'restoreArchivedDays', 's3StallTimeout', 's3PartSize', 's3PartThreshold'];
+  const extensions = ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle', 's3KeyTemplate', 'gwsPageSize', 'gwsConcurrency', 'decryptDir', 'decryptKey', 'caFile', 'restoreArchivedDays', 's3StallTimeout', 's3PartSize', 's3PartThreshold'];
   t.same(CONFIG_KEYS.map((k) => k.key).sort(), [...guideKeys, ...extensions].sort());
   for (const def of CONFIG_KEYS) {
     t.ok(def.description.length > 10 && def.allowed.length > 3, `${def.key} is described`);

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { startBackupFixture, tempFiles, until } from './helpers/backup-run.js';
 
-const PROGRESS_LINE = /\rrecordings \d+ {2}files \d+ {2}[\d.]+ [KMG]?i?B {2}[\d.]+ [KMG]?i?B\/s {2}ETA /;
+const PROGRESS_LINE = /\rrecordings \d+ {2}files \d+ {2}[\d.]+ [KMG]?i?B(?: of [\d.]+ [KMG]?i?B)? {2}[\d.]+ [KMG]?i?B\/s {2}ETA /;
 
 t.test('--progress shows the line on a non-TTY stderr', async (t) => {
   const f = await startBackupFixture(t, { sandbox: { recordings: 4, seed: 81 } });

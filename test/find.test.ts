@@ -157,7 +157,7 @@ t.test('--from and --to on the start time: dates (UTC, --to includes its day), d
 t.test('--agent, --tenant, --id, --media-type, --text', async (t) => {
   const dir = backupTree(t);
   t.same((await find(dir, { agent: '+14160000001' })).ids, ['011AP643CSAPR4FKQGQE31TAES0001TH'], 'parameters.agentId');
-  t.same((await find(dir, { agent: 'SCREEN1' })).ids, ['011AP643CSAPR4FKQGQE31TAES0001TH'], 'parameters.username, case-insensitive');
+  t.same((await find(dir, { agent: 'SCREEN1@Genesys.com' })).ids, ['011AP643CSAPR4FKQGQE31TAES0001TH'], 'parameters.username, case-insensitive');
   t.same((await find(dir, { agent: 'screen3@genesys.com' })).ids, ['011AP643CSAPR4FKQGQE31TAES0001TH'], 'eventHistory contact userName');
   t.same((await find(dir, { agent: 'agent-7' })).ids, ['SCREEN0001']);
   t.same((await find(dir, { tenant: 'acme' })).ids, ['OTHER0002']);
@@ -167,6 +167,27 @@ t.test('--agent, --tenant, --id, --media-type, --text', async (t) => {
   t.same((await find(dir, { mediaType: 'audio/mp' })).ids, [], 'the whole type must match');
   t.same((await find(dir, { mediaType: 'audio\\/(mp3|wav)' })).ids, ['011AP643CSAPR4FKQGQE31TAES0001TH', 'ANI0003', 'OTHER0002']);
   t.same((await find(dir, { text: 'vip COMPLAINT' })).ids, ['OTHER0002']);
+});
+
+// Issue 13: `--agent agent1` also matched agent10..agent19. --agent is exact now;
+// --agent-match takes a regex for the looser searches.
+t.test('--agent is exact; --agent-match takes a regex', async (t) => {
+  const dir = backupTree(t);
+  const agents = ['agent-1', 'agent-10', 'agent-17', 'Agent-2'];
+  for (const agentId of agents) {
+    const rel = `Environment/2015/09/03/10/${agentId.toUpperCase()}.json`;
+    mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), JSON.stringify({ id: agentId.toUpperCase(), startTime: '2015-09-03T10:00:00.000Z', mediaFiles: [media(`${agentId}.mp3`, 'audio/mp3', { agentId })] }));
+  }
+  t.same((await find(dir, { agent: 'agent-1' })).ids, ['AGENT-1'], 'agent-1 does not match agent-10 or agent-17');
+  t.same((await find(dir, { agent: 'SCREEN1' })).ids, [], 'no substring match');
+  t.same((await find(dir, { agent: 'agent-2' })).ids, ['AGENT-2'], 'case-insensitive');
+  t.same((await find(dir, { agentMatch: '^agent-1[0-9]$' })).ids, ['AGENT-10', 'AGENT-17'], 'an anchored regex');
+  t.same((await find(dir, { agentMatch: 'screen1' })).ids, ['011AP643CSAPR4FKQGQE31TAES0001TH'], 'unanchored: anywhere in the value');
+  t.same((await find(dir, { agent: 'agent-1', agentMatch: '^agent-1' })).ids, ['AGENT-1'], 'both: AND');
+  const bad = await find(dir, { agentMatch: 'agent-(1' });
+  t.equal(bad.code, 2, 'a broken regex is a usage error');
+  t.match(bad.logs.join('\n'), /--agent-match "agent-\(1" is not a usable regular expression/);
 });
 
 t.test('filters combine with AND; no match exits 1', async (t) => {

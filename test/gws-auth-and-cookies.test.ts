@@ -1,11 +1,13 @@
 // Pins SPEC §4 auth: every GWS call carries HTTP Basic from GWS_USERNAME/GWS_PASSWORD,
 // and cookies the server sets (JSESSIONID) come back on later calls to that path,
-// until the server expires them. Without the jar GWS would log in on every page.
+// until the server expires them (Max-Age or Expires, read from the attributes only).
+// Without the jar GWS would log in on every page.
 import t from 'tap';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGwsClient } from '../src/sources/gws/client.js';
-import { recordingsInWindow } from '../src/sources/gws/paging.js';
+import { createGwsClient } from '../src/gws/client.js';
+import { recordingsInWindow } from '../src/gws/paging.js';
+import { CookieJar } from '../src/gws/cookies.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 
@@ -42,4 +44,32 @@ t.test('Basic auth on every call, JSESSIONID kept between pages, expired cookies
   t.equal(seen[0]!.cookie, undefined, 'first request has no cookie');
   t.equal(seen[1]!.cookie, 'JSESSIONID=abc123; lb=node7');
   t.equal(seen[2]!.cookie, 'JSESSIONID=abc123', 'the cookie expired by Max-Age=0 is no longer sent');
+});
+
+// The jar read "Max-Age is present" off the whole header, so a cookie whose value said
+// max-age kept a past Expires from deleting it. Attributes alone decide now.
+t.test('Max-Age and Expires come from the attributes, Max-Age winning in either order', async (t) => {
+  const url = new URL('http://gws.example/api/v2/recordings');
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const past = 'Expires=Wed, 31 Dec 2025 00:00:00 GMT';
+  const future = 'Expires=Fri, 01 Jan 2027 00:00:00 GMT';
+  const cases: Array<[string, string, string | undefined]> = [
+    ['a value that says max-age does not hide a past Expires', `JSESSIONID=max-age-7; Path=/; ${past}`, undefined],
+    ['a past Expires deletes', `JSESSIONID=abc; Path=/; ${past}`, undefined],
+    ['Max-Age after a past Expires wins', `JSESSIONID=abc; Path=/; ${past}; Max-Age=60`, 'JSESSIONID=abc'],
+    ['Max-Age before a past Expires wins', `JSESSIONID=abc; Path=/; Max-Age=60; ${past}`, 'JSESSIONID=abc'],
+    ['Max-Age=0 beats a future Expires', `JSESSIONID=abc; Path=/; ${future}; Max-Age=0`, undefined],
+    ['a negative Max-Age deletes', `JSESSIONID=abc; Path=/; Max-Age=-1`, undefined],
+    ['a Max-Age that is not a number is ignored', `JSESSIONID=abc; Path=/; Max-Age=soon; ${past}`, undefined],
+  ];
+  for (const [name, setCookie, expected] of cases) {
+    const jar = new CookieJar();
+    jar.store(url, 'JSESSIONID=old; Path=/', now);
+    jar.store(url, setCookie, now);
+    t.equal(jar.header(url, now + 1000), expected, name);
+  }
+  const jar = new CookieJar();
+  jar.store(url, 'JSESSIONID=abc; Path=/; Max-Age=60', now);
+  t.equal(jar.header(url, now + 59_000), 'JSESSIONID=abc', 'kept within its Max-Age');
+  t.equal(jar.header(url, now + 61_000), undefined, 'dropped after it');
 });

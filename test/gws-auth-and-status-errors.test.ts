@@ -2,12 +2,13 @@
 // credentials" or a retry storm: HTTP 401/403 and body statusCode 20 are
 // RCBS_GWS_AUTH at once (one request, no retry) naming GWS_USERNAME and never the
 // password; statusCode 3/5 is RCBS_GWS_FORBIDDEN; statusCode 4 (internal) is
-// retried; any other non-zero statusCode is RCBS_GWS_STATUS with its statusMessage.
+// retried; any other non-zero statusCode is RCBS_GWS_STATUS with its statusMessage
+// (the table GWS_STATUS_CODES in src/gws/client.ts).
 import t from 'tap';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGwsClient } from '../src/sources/gws/client.js';
-import { recordingsInWindow } from '../src/sources/gws/paging.js';
+import { createGwsClient } from '../src/gws/client.js';
+import { recordingsInWindow } from '../src/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
@@ -71,13 +72,31 @@ t.test('statusCode 20 in a 200 body → RCBS_GWS_AUTH, no retry', async (t) => {
   t.notMatch(exposed(err), PASSWORD_SHOWN, 'the password appears nowhere, plain or Basic-encoded');
 });
 
-t.test('statusCode 3 and 5 → RCBS_GWS_FORBIDDEN; 10 → RCBS_GWS_STATUS with its message', async (t) => {
-  for (const [code, expected] of [[3, 'RCBS_GWS_FORBIDDEN'], [5, 'RCBS_GWS_FORBIDDEN'], [10, 'RCBS_GWS_STATUS']] as const) {
+// SPEC §4's codes, row by row, against GWS_STATUS_CODES (src/gws/client.ts): the error
+// each becomes and how many requests it costs (retried = every attempt of the policy).
+t.test('each SPEC §4 statusCode → its error code, retried only when a retry can help', async (t) => {
+  const rows: Array<[code: number | string, error: string, requests: number, meaning: RegExp]> = [
+    [20, 'RCBS_GWS_AUTH', 1, /not authenticated/],
+    [3, 'RCBS_GWS_FORBIDDEN', 1, /forbidden.*lacks permission/],
+    [5, 'RCBS_GWS_FORBIDDEN', 1, /no permission.*lacks permission/],
+    [6, 'RCBS_GWS_STATUS', 1, /not found.*gwsRecordingsUri/],
+    [4, 'RCBS_GWS_STATUS', DEFAULT_RETRY.maxRetries + 1, /internal error/],
+    ['4', 'RCBS_GWS_STATUS', DEFAULT_RETRY.maxRetries + 1, /internal error/],
+    [10, 'RCBS_GWS_STATUS', 1, /validation error/],
+    [99, 'RCBS_GWS_STATUS', 1, /statusCode 99/],
+  ];
+  for (const [code, expected, requests, meaning] of rows) {
+    let seen = 0;
     // statusMessage after the (empty) recordings array: read to the end before failing.
-    const prefix = await gws(t, (_req, res) => res.writeHead(200).end(`{"statusCode":${code},"recordings":[],"statusMessage":"reason ${code}"}`));
+    const prefix = await gws(t, (_req, res) => {
+      seen++;
+      res.writeHead(200).end(`{"statusCode":${JSON.stringify(code)},"recordings":[],"statusMessage":"reason ${code}"}`);
+    });
     const err = await failure(t, prefix);
-    t.equal(err.code, expected, `statusCode ${code}`);
-    t.match(err.message, `reason ${code}`);
+    t.equal(err.code, expected, `statusCode ${code}: ${expected}`);
+    t.match(err.message, meaning, `statusCode ${code}: the message says what it means`);
+    t.match(err.message, `reason ${code}`, `statusCode ${code}: GWS's statusMessage is shown`);
+    t.equal(seen, requests, `statusCode ${code}: ${requests} request(s)`);
   }
 });
 

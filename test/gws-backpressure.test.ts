@@ -7,7 +7,7 @@ import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import _ from 'highland';
-import { createGwsClient } from '../src/sources/gws/client.js';
+import { createGwsClient } from '../src/gws/client.js';
 import { recordingStream } from '../src/sources/gws/source.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';

@@ -5,8 +5,8 @@
 import t from 'tap';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGwsClient } from '../src/sources/gws/client.js';
-import { recordingsInWindow } from '../src/sources/gws/paging.js';
+import { createGwsClient } from '../src/gws/client.js';
+import { recordingsInWindow } from '../src/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import type { TimeSlice } from '../src/config/window.js';

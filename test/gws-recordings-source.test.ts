@@ -1,6 +1,7 @@
-// Pins the `gws-recordings` component as the runner uses it: it refuses to start
-// without gwsUriPrefix (exit 2, not a crash at the first request), computes the run's
-// window with computeWindow and publishes it on the context (the runner advances
+// Pins the `gws-recordings` component as the runner uses it: it declares gwsUriPrefix
+// as required, so the one config check refuses a run without it (exit 2, not a crash at
+// the first request; the component does not check again), computes the run's
+// window with computeWindow and returns it with its records (the runner advances
 // last_recording_endtime.txt from it), queries GWS slice by slice oldest first, and
 // works with no target store at all (pure NDJSON runs).
 import t from 'tap';
@@ -11,11 +12,15 @@ import source from '../src/sources/gws-recordings.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { componentEvents } from '../src/pipeline/outcome.js';
 import { configWith, DAY_MS } from '../src/config/defaults.js';
+import { requireKeys } from '../src/config/load.js';
 import type { PipelineRecord } from '../src/pipeline/types.js';
 
-t.test('without gwsUriPrefix the component fails at create with RCBS_CONFIG_INVALID', async (t) => {
-  const context = createRunContext({ config: configWith({ gwsUriPrefix: '' }) });
-  await t.rejects(Promise.resolve().then(() => source.create({}, context, componentEvents('gws-recordings'))), { code: 'RCBS_CONFIG_INVALID', message: /gwsUriPrefix/ });
+t.test('gwsUriPrefix is required through requiresConfig, checked once with the config', async (t) => {
+  t.same(source.requiresConfig, ['gwsUriPrefix']);
+  t.throws(() => requireKeys(configWith({ gwsUriPrefix: '' }), source.requiresConfig!, 'by gws-recordings'), {
+    code: 'RCBS_CONFIG_INVALID',
+    message: /gwsUriPrefix=\(not set\): required by gws-recordings/,
+  });
 });
 
 t.test('queries each slice of the computed window, oldest first, and returns the window', async (t) => {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchS3Settings } from '../src/sources/gws/settings.js';
+import { fetchS3Settings } from '../src/gws/settings.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import type { RcbsConfig } from '../src/config/types.js';

@@ -1,4 +1,4 @@
-// Pins src/sources/gws/undici.ts: rcbs loads undici's Agent, ProxyAgent and request API by
+// Pins src/gws/undici.ts: rcbs loads undici's Agent, ProxyAgent and request API by
 // their file paths, without undici's index (~8 MB less peak RSS). If an undici upgrade
 // moves those files, or the index stops being what adds the API to Dispatcher, this
 // fails before anything in GWS does. gws-proxy.test.ts covers ProxyAgent's CONNECT.
@@ -12,7 +12,7 @@ const loaded = () => Object.keys(createRequire(import.meta.url).cache);
 const undiciIndex = (file: string) => /[/\\]node_modules[/\\]undici[/\\]index\.js$/.test(file);
 
 t.test('the parts load without the index and serve a request', async (t) => {
-  const parts = await import('../src/sources/gws/undici.js');
+  const parts = await import('../src/gws/undici.js');
   t.notOk(loaded().some(undiciIndex), "undici's index.js is not loaded");
   t.ok(loaded().some((f) => /undici[/\\]lib[/\\]dispatcher[/\\]agent\.js$/.test(f)), 'the Agent comes from undici itself');
 
@@ -28,7 +28,7 @@ t.test('the parts load without the index and serve a request', async (t) => {
 });
 
 t.test('they are the classes undici exports', async (t) => {
-  const parts = await import('../src/sources/gws/undici.js');
+  const parts = await import('../src/gws/undici.js');
   const undici = await import('undici');
   t.equal(parts.Agent, undici.Agent);
   t.equal(parts.ProxyAgent, undici.ProxyAgent);

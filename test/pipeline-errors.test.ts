@@ -59,7 +59,7 @@ t.test('a bad NDJSON line is reported with its line number and the run goes on',
   const chunks: Buffer[] = [];
   stdout.on('data', (c: Buffer) => chunks.push(c));
   const warnings: string[] = [];
-  const log = { debug() {}, info() {}, error() {}, warn: (m: string, f?: Record<string, unknown>) => warnings.push(`${m} ${JSON.stringify(f)}`), child() { return log; } };
+  const log = { debug() {}, info() {}, error() {}, summary() {}, warn: (m: string, f?: Record<string, unknown>) => warnings.push(`${m} ${JSON.stringify(f)}`), child() { return log; } };
   const context = createRunContext({ config: configWith({}), stdin: input, stdout, log });
   const outcome = await runPipeline([step('source', ndjsonSource), step('sink', ndjsonSink)], context);
   t.equal(outcome.exitCode, 1, 'finished with failures');

@@ -4,7 +4,7 @@
 // closes the source (its finally runs) without pulling it again.
 
 import t from 'tap';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as eventLoopTurn, setTimeout as sleep } from 'node:timers/promises';
 import { readAhead } from '../src/pipeline/streams.js';
 
 /** A source of `count` numbers that counts what was pulled and whether it was closed. */
@@ -31,7 +31,10 @@ t.test('every item, in order, at most `size` ahead of a slow consumer', async (t
   let worstAhead = 0;
   for await (const item of readAhead(source, 5)) {
     got.push(item);
-    await sleep(2); // the producer has time to fill the buffer
+    // This source never waits on I/O, only on promises: after one turn of the event loop
+    // the producer has pulled all it will, stopped by the full buffer (or the end).
+    await eventLoopTurn();
+    t.equal(state.pulled, Math.min(50, got.length + 5), 'the buffer is full again');
     worstAhead = Math.max(worstAhead, state.pulled - got.length);
   }
   t.same(got, Array.from({ length: 50 }, (_, i) => i));
@@ -53,13 +56,13 @@ t.test('a consumer that stops closes the source and pulls no more', async (t) =>
   const got: number[] = [];
   for await (const item of readAhead(source, 4)) {
     got.push(item);
-    await sleep(2);
+    await eventLoopTurn();
     if (got.length === 3) break;
   }
   t.ok(state.closed, "the source's finally ran");
   const pulledAtStop = state.pulled;
   t.ok(pulledAtStop <= 3 + 4, `pulled ${pulledAtStop}: what was taken plus at most the read-ahead`);
-  await sleep(20);
+  await eventLoopTurn(); // a source still running would pull within one turn
   t.equal(state.pulled, pulledAtStop, 'nothing pulled after the stop');
 });
 

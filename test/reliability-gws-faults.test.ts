@@ -14,8 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { createGwsClient } from '../src/sources/gws/client.js';
-import { recordingsInWindow } from '../src/sources/gws/paging.js';
+import { createGwsClient } from '../src/gws/client.js';
+import { recordingsInWindow } from '../src/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
@@ -98,7 +98,8 @@ t.test('GWS faults during a real backup', async (t) => {
   };
 
   // Every transient fault in one run, in request order: slice 1 meets 429 then 500,
-  // slice 2 a 503 and a reset, slice 3 a cut body and statusCode 4 (paging is sequential).
+  // slice 2 a 503 and a reset, slice 3 a cut body and statusCode 4 (counted over the requests
+  // of all slices, which gwsConcurrency runs at once: which slice meets which fault may vary).
   const transient: Record<number, [Fault, RegExp]> = {
     0: ['429', /reason="HTTP 429"/],
     1: ['500', /reason="HTTP 500"/],

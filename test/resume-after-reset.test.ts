@@ -133,3 +133,22 @@ t.test('a partial file as long as the object but with other bytes is downloaded 
   t.ok(relayed > object.length, `the object was fetched again (${relayed} bytes relayed)`);
   t.ok(lines.some((line) => /rcbs info: partial file from an earlier run is not shorter than the object and not the object itself; downloading from zero/.test(line)), 'the log says so, as info');
 });
+
+// The wait before a resume is timers/promises' setTimeout with the run's signal: Ctrl-C
+// ends it at once with RCBS_ABORTED instead of sleeping out the backoff.
+t.test('an abort during the wait before a resume ends the download at once', async (t) => {
+  const { s3, client, tempPath } = await setup(t, [{ kind: 'cut', afterBodyBytes: 500_000 }]);
+  const controller = new AbortController();
+  const started = performance.now();
+  await t.rejects(
+    downloadObject({
+      client, bucket: s3.bucket, key: 'tenant1/media-1', tempPath, signal: controller.signal,
+      delayMs: () => {
+        setImmediate(() => controller.abort()); // once the 60 s wait has begun
+        return 60_000;
+      },
+    }),
+    { code: 'RCBS_ABORTED' },
+  );
+  t.ok(performance.now() - started < 5000, 'not the 60 s wait');
+});

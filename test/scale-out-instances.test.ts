@@ -25,7 +25,8 @@ t.test('the deploy manifests pass the engine index and the total the way rcbs re
     const completions = Number(/completions:\s*(\d+)/.exec(text)?.[1]);
     t.match(text, /completionMode: Indexed/, `${file}: an Indexed Job`);
     t.match(text, new RegExp(`RCBS_TOTAL_INSTANCES[\\s\\S]{0,40}value:\\s*"${completions}"`), `${file}: RCBS_TOTAL_INSTANCES equals completions (${completions})`);
-    t.match(text, /targetDir=\/backup\/instance-\$\{JOB_COMPLETION_INDEX\}/, `${file}: one targetDir per index, expanded by sh`);
+    // $(VAR) in args is expanded by Kubernetes from the container's environment (no shell in between).
+    t.match(text, /targetDir=\/backup\/instance-\$\(JOB_COMPLETION_INDEX\)/, `${file}: one targetDir per index, expanded by Kubernetes`);
   }
   const batch = JSON.parse(readFileSync(path.join(ROOT, 'deploy/aws-batch/job-definition.json'), 'utf8')) as { containerProperties: { command: string[]; environment: { name: string }[] } };
   t.match(batch.containerProperties.command.join(' '), /targetDir=\/backup\/instance-\$AWS_BATCH_JOB_ARRAY_INDEX/);

@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createGwsClient } from '../src/sources/gws/client.js';
+import { createGwsClient } from '../src/gws/client.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';

@@ -60,6 +60,8 @@ tool_command() {
   local tool=$1 work=$2 out=$3
   case $tool in
     rcbs-t*) echo "env RCBS_NUM_THREADS=${tool#rcbs-t} RCBS_TARGET_DIR=$out node dist/cli.js -config $work/config.properties" ;;
+    # An earlier rcbs, built by bench/build-ref.sh into RCBS_REF_DIR: before/after in one run.
+    rcbs-ref-t*) echo "env RCBS_NUM_THREADS=${tool#rcbs-ref-t} RCBS_TARGET_DIR=$out node ${RCBS_REF_DIR:?set RCBS_REF_DIR (bench/build-ref.sh)}/dist/cli.js -config $work/config.properties" ;;
     rclone) echo "rclone copy --transfers 16 bench:$S3_BUCKET/$S3_PREFIX $out" ;;
     rclone-t*) echo "rclone copy --transfers ${tool#rclone-t} bench:$S3_BUCKET/$S3_PREFIX $out" ;;
     awscli) echo "$AWS --endpoint-url $S3_ENDPOINT s3 cp --recursive --quiet s3://$S3_BUCKET/$S3_PREFIX $out" ;;

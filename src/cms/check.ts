@@ -4,7 +4,7 @@
 import { checkDecrypts } from './file.js';
 import { loadIdentities, readPassphrase } from './keys.js';
 
-export async function createDecryptCheck(keys: readonly string[]): Promise<(file: string) => Promise<void>> {
+export async function createDecryptCheck(keys: readonly string[]): Promise<(file: string, signal?: AbortSignal) => Promise<void>> {
   const identities = await loadIdentities(keys, { passphrase: await readPassphrase(undefined) });
-  return (file) => checkDecrypts(file, identities);
+  return (file, signal) => checkDecrypts(file, identities, signal);
 }

@@ -22,6 +22,8 @@ export interface FindOptions {
   from?: string;
   to?: string;
   agent?: string;
+  /** Regex (case-insensitive, anywhere in the value unless anchored) on the same fields as `agent`. */
+  agentMatch?: string;
   tenant?: string;
   id?: string;
   mediaType?: string;
@@ -40,8 +42,12 @@ All given filters must match (AND):
   --from T        recording startTime at or after T
   --to T          recording startTime at or before T (a date alone includes that whole day)
                   T: YYYY-MM-DD (UTC), an ISO-8601 date-time (UTC unless it has an offset) or epoch ms
-  --agent A       A within a media file's parameters.agentId or parameters.username, or an
-                  eventHistory agentId or contact userName (case-insensitive)
+  --agent A       A is exactly a media file's parameters.agentId or parameters.username, or an
+                  eventHistory agentId or contact userName (case-insensitive): agent1 never
+                  matches agent10
+  --agent-match R regex R found in one of those fields (case-insensitive; anchor with ^ and $):
+                  --agent-match '^agent1[0-9]$' for agent10..agent19, --agent-match smith for
+                  every user name holding "smith"
   --tenant T      a media file's tenant is T (case-insensitive)
   --id ID         the recording id is ID, or it is a screen recording of call ID (callRecordingId)
   --media-type R  a media file's type fully matches regex R (as mediaTypePattern)
@@ -88,11 +94,6 @@ function startOf(recording: Recording): number | undefined {
   return starts.length > 0 ? Math.min(...starts) : undefined;
 }
 
-function includesIgnoringCase(values: unknown[], needle: string): boolean {
-  const lower = needle.toLowerCase();
-  return values.some((v) => (typeof v === 'string' || typeof v === 'number') && String(v).toLowerCase().includes(lower));
-}
-
 /** Builds the filters, or the list of problems with the arguments. */
 export function buildMatchers(opts: FindOptions): { matchers: Matcher[]; problems: string[] } {
   const matchers: Matcher[] = [];
@@ -119,18 +120,26 @@ export function buildMatchers(opts: FindOptions): { matchers: Matcher[]; problem
     });
   }
 
+  const agentsOf = (r: Recording): string[] =>
+    [
+      ...mediaFilesOf(r).flatMap((m) => [objectOf(m.parameters).agentId, objectOf(m.parameters).username]),
+      ...eventsOf(r).flatMap((e) => [e.agentId, objectOf(e.contact).userName]),
+    ]
+      .filter((v) => typeof v === 'string' || typeof v === 'number')
+      .map(String);
   if (opts.agent !== undefined) {
     if (opts.agent.trim() === '') problems.push('--agent is empty: give an agent id or user name');
-    const agent = opts.agent.trim();
-    matchers.push((r) =>
-      includesIgnoringCase(
-        [
-          ...mediaFilesOf(r).flatMap((m) => [objectOf(m.parameters).agentId, objectOf(m.parameters).username]),
-          ...eventsOf(r).flatMap((e) => [e.agentId, objectOf(e.contact).userName]),
-        ],
-        agent,
-      ),
-    );
+    const agent = opts.agent.trim().toLowerCase();
+    matchers.push((r) => agentsOf(r).some((v) => v.toLowerCase() === agent));
+  }
+  if (opts.agentMatch !== undefined) {
+    try {
+      if (opts.agentMatch === '') throw new Error('it is empty');
+      const pattern = new RegExp(opts.agentMatch, 'i');
+      matchers.push((r) => agentsOf(r).some((v) => pattern.test(v)));
+    } catch (err) {
+      problems.push(`--agent-match "${opts.agentMatch}" is not a usable regular expression (${(err as Error).message}): e.g. '^agent1[0-9]$'`);
+    }
   }
 
   if (opts.tenant !== undefined) {
@@ -205,11 +214,9 @@ export async function findCommand(opts: FindOptions, out: Writable, log: Logger)
   const { matchers, problems } = buildMatchers(opts);
   const targetDir = path.resolve(opts.targetDir);
   const isDir = await stat(targetDir).then((s) => s.isDirectory(), () => false);
-  if (!isDir) problems.push(`targetDir ${targetDir} is not a folder: point --config (its targetDir) or --target at a backup`);
-  if (problems.length > 0) {
-    for (const problem of problems) log.error(problem, { code: 'RCBS_USAGE' });
-    return 2;
-  }
+  if (!isDir) log.error(`targetDir ${targetDir} does not exist or is not a folder: point --config (its targetDir) or --target at a backup (is the share mounted?)`, { code: 'RCBS_INPUT_MISSING' });
+  for (const problem of problems) log.error(problem, { code: 'RCBS_USAGE' });
+  if (!isDir || problems.length > 0) return 2;
 
   const writer = lineWriter(out);
   let matches = 0;

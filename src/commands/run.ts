@@ -3,13 +3,14 @@
 // completely, then run with the target store opened (and locked) on first use.
 
 import type { Readable, Writable } from 'node:stream';
+import { RcbsError, isRcbsError } from '../errors.js';
 import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
-import type { Logger } from '../log.js';
+import type { Logger, Stderr } from '../log.js';
 import { findComponent } from '../pipeline/registry.js';
-import { readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
+import { declaredParams, readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
 import { createRunContext } from '../pipeline/context.js';
-import { createProgress, formatSummary, runReport } from '../pipeline/report.js';
+import { createProgress, formatSummary, runReport, summaryFields } from '../pipeline/report.js';
 import { runPipeline } from '../pipeline/runner.js';
 import type { RunContext } from '../pipeline/types.js';
 import { openStore } from '../store/index.js';
@@ -32,7 +33,10 @@ export interface RunCommandOptions {
 export interface RunIo {
   stdin: Readable;
   stdout: Writable;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** stderr as shared by the log lines and the progress line (log.ts sharedStderr()). */
+  stderr: Stderr;
+  /** --quiet: no progress line unless --progress asks for it. */
+  quiet?: boolean;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   log: Logger;
@@ -41,29 +45,57 @@ export interface RunIo {
 export interface PreparedRun {
   loaded: LoadedPipeline;
   config: Readonly<RcbsConfig>;
+  /** Where each config key's value came from ("defaults", "--set"…). */
+  configSources: Readonly<Record<string, string>>;
   steps: ResolvedStep[];
   warnings: string[];
 }
 
-/** Reads and checks a pipeline and its config; throws one coded error listing every problem. */
+/** --set entries naming a parameter the pipeline declares go to the pipeline; the rest are config keys. */
+function splitSets(loaded: LoadedPipeline, sets: string[]): { params: Record<string, string>; configSets: string[] } {
+  const declared = declaredParams(loaded.file);
+  const params: Record<string, string> = {};
+  const configSets: string[] = [];
+  for (const entry of sets) {
+    const at = entry.indexOf('=');
+    const key = at > 0 ? entry.slice(0, at).trim() : '';
+    if (declared.includes(key)) params[key] = entry.slice(at + 1);
+    else configSets.push(entry);
+  }
+  return { params, configSets };
+}
+
+/** Reads and checks a pipeline and its config; throws one coded error listing every problem
+ * of both (a config problem does not hide the pipeline's). */
 export async function preparePipeline(target: string, options: RunCommandOptions, env: NodeJS.ProcessEnv): Promise<PreparedRun & { credentials: Awaited<ReturnType<typeof loadConfig>>['credentials'] }> {
   const loaded = await readPipeline(target, options.pipelines);
   const pipelineConfig = loaded.file && typeof loaded.file.config === 'object' && loaded.file.config !== null ? loaded.file.config : undefined;
-  const { config, credentials, warnings } = await loadConfig({
-    configFile: options.config,
-    pipelineConfig,
-    env,
-    sets: [...(options.presets ?? []), ...(options.set ?? [])],
+  const { params, configSets } = splitSets(loaded, [...(options.presets ?? []), ...(options.set ?? [])]);
+  let configError: RcbsError | undefined;
+  const loadedConfig = await loadConfig({ configFile: options.config, pipelineConfig, env, sets: configSets }).catch(async (err: unknown) => {
+    if (!isRcbsError(err) || err.code !== 'RCBS_CONFIG_INVALID') throw err;
+    configError = err;
+    // The pipeline is still checked, against the defaults, so every problem shows at once.
+    return loadConfig({ env: {}, sets: [] });
   });
-  let steps = resolvePipeline(loaded, config, env);
+  const { config, credentials, warnings, sources } = loadedConfig;
+  let steps: ResolvedStep[];
+  try {
+    steps = resolvePipeline(loaded, config, env, params);
+  } catch (err) {
+    if (!configError || !isRcbsError(err)) throw err;
+    throw new RcbsError(configError.code, `${configError.message}\n${err.message}`, { ...configError.details, pipelineProblems: err.details.problems }, { cause: configError });
+  }
+  if (configError) throw configError;
   for (const step of steps) {
     if (step.component.requiresConfig) requireKeys(config, step.component.requiresConfig, `by ${step.component.name} (${loaded.file.name} ${step.at})`);
+    step.component.checkConfig?.(step.options as Record<string, unknown>, config);
   }
   if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
     // --ndjson: the records that reach the end, with their outcome, go to stdout.
     steps = [...steps, { kind: 'sink', at: '--ndjson', component: findComponent('sink', 'ndjson')!, options: Object.freeze({}) }];
   }
-  return { loaded, config, credentials, steps, warnings };
+  return { loaded, config, configSources: sources, credentials, steps, warnings };
 }
 
 export async function runCommand(target: string, options: RunCommandOptions, io: RunIo): Promise<number> {
@@ -73,10 +105,11 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   const name = loaded.file.name;
 
   const writes = !options.dryRun && steps.some((s) => s.component.writesTarget);
-  const progress = createProgress(io.stderr, options.progress ?? Boolean(io.stderr.isTTY));
+  const progress = createProgress(io.stderr, options.progress ?? (io.stderr.isTTY && !io.quiet));
   let store: Store | undefined;
   const context: RunContext = createRunContext({
     config,
+    configSources: prepared.configSources,
     credentials: prepared.credentials,
     log: io.log,
     signal: io.signal,
@@ -125,9 +158,11 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
       },
     });
     progress.stop();
-    io.stderr.write(formatSummary(name, context, outcome) + '\n');
     // A reader that closed stdout early (| head) asked for less: that is a clean end.
-    return outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+    const exitCode = outcome.reason === 'stdout-closed' ? 0 : outcome.exitCode;
+    const report = runReport({ command: options.command ?? `run ${target}`, pipeline: { name, path: loaded.path }, targetDir: config.targetDir, dryRun: options.dryRun ?? false, startedAt, outcome });
+    io.log.summary(formatSummary(name, context, outcome), summaryFields(report, exitCode));
+    return exitCode;
   } finally {
     progress.stop();
     await failedRecords?.abort().catch(() => {});

@@ -10,6 +10,7 @@ export const DEFAULT_CONFIG: Readonly<RcbsConfig> = Object.freeze({
   gwsSettingsUri: '/me/settings/rcbs',
   gwsRecordingsUri: '/recordings',
   gwsPageSize: 100,
+  gwsConcurrency: 4,
   usePayloadSigning: false,
   s3KeyTemplate: '{keyPrefix}{mediaId}',
   s3StallTimeout: 30_000,

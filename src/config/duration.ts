@@ -85,7 +85,7 @@ export function parseDate(text: string): Parsed<number> {
 }
 
 /** Milliseconds as a compact ISO-8601 duration (P2DT6H), the form operators write. */
-export function formatDuration(ms: number): string {
+export function formatIsoDuration(ms: number): string {
   if (ms === 0) return 'PT0S';
   let rest = Math.abs(ms);
   const days = Math.floor(rest / DAY_MS);

@@ -239,6 +239,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 's3PartThreshold', field: 's3PartThreshold', type: 'size', allowed: 'bytes, or a number with KiB, MiB or GiB (such as 64MiB); 0 = never split', default: '64MiB', extension: true, description: 'Objects at least this large are fetched as parallel ranged GETs of s3PartSize into one temp file, still checked as a whole; 0 = one GET per object', parse: byteSize(0, 'a size') },
   { key: 'restoreArchivedDays', field: 'restoreArchivedDays', type: 'integer', allowed: 'an integer from 1 to 3650', extension: true, description: 'For media S3 holds in an archive tier (Glacier, Deep Archive): ask S3 to restore them (RestoreObject, Bulk tier) for this many days; off unless set', parse: integer(1, 3650) },
   { key: 'gwsPageSize', field: 'gwsPageSize', type: 'integer', allowed: 'an integer from 1 to 10000', default: '100', extension: true, description: 'Recordings asked per page of the recording API', parse: integer(1, 10_000) },
+  { key: 'gwsConcurrency', field: 'gwsConcurrency', type: 'integer', allowed: 'an integer from 1 to 64', default: '4', extension: true, description: 'Time slices (shardBy) of the window queried from the recording API at once; 1 = one after another, oldest first', parse: integer(1, 64) },
   { key: 'decryptDir', field: 'decryptDir', type: 'path', allowed: 'a folder path outside targetDir', extension: true, description: 'Where decrypted copies go (same relative paths); off when unset; never inside targetDir', parse: path },
   { key: 'caFile', field: 'caFile', type: 'path', allowed: 'a PEM file of CA certificates', extension: true, description: 'CA certificates (PEM) trusted in addition to the system\'s, for GWS and S3: a TLS-inspecting proxy\'s or a private CA; relative = from the config file\'s folder', parse: filePath },
   { key: 'decryptKey', field: 'decryptKeys', type: 'path-list', allowed: 'key file paths separated by commas', extension: true, description: 'Private key files (PEM, PKCS#8, PKCS#12) for decrypting, separated by commas', parse: pathList },
@@ -282,19 +283,19 @@ export function nearestName(name: string, names: readonly string[]): { name: str
   return best;
 }
 
+/** `; did you mean "backup"?` when a known name is close enough to be the one meant, else ''. */
+export function didYouMean(name: string, names: readonly string[]): string {
+  if (names.length === 0) return '';
+  const nearest = nearestName(name, names);
+  return nearest.distance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean "${nearest.name}"?` : '';
+}
+
 /** "did you mean maxAge?" for an unknown key. */
 export function unknownKeyHint(name: string): string {
   const nearest = nearestName(name, CONFIG_KEYS.map((k) => k.key));
   if (nearest.distance === 0) return `keys are case-sensitive: did you mean ${nearest.name}?`;
   if (nearest.distance <= Math.max(2, Math.floor(name.length / 3))) return `did you mean ${nearest.name}?`;
   return `the nearest known key is ${nearest.name}`;
-}
-
-/** The HTTP CONNECT proxy URL for a *ProxyHost/*ProxyPort pair (the host may carry http://). */
-export function proxyUrl(host: string | undefined, port: number | undefined): string | undefined {
-  if (!host || !port) return undefined;
-  const base = /^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `http://${host}`;
-  return `${base.replace(/\/+$/, '')}:${port}`;
 }
 
 /** JSON Schema of a pipeline file's `config` object, generated from the table. */

@@ -27,7 +27,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RcbsError } from '../errors.js';
 import { addSecret } from '../log.js';
+import { isInside } from '../cms/paths.js';
 import { DEFAULT_CONFIG } from './defaults.js';
+import { deepFreeze } from './freeze.js';
 import { instanceProblems } from './instance.js';
 import {
   CONFIG_KEYS, configInvalidError, configKey, envNameOf, nearestName, printableValue, unknownKeyHint,
@@ -114,22 +116,6 @@ function resolveConfigPath(value: string, baseDir: string, platform: NodeJS.Plat
   }
   const resolved = platform === 'win32' ? path.win32.resolve(baseDir, value) : path.posix.resolve(baseDir, value);
   return { path: resolved.replace(/\\/g, '/') };
-}
-
-function isInside(child: string, parent: string, platform: NodeJS.Platform = process.platform): boolean {
-  const norm = (p: string) => {
-    const slashed = p.replace(/\/+$/, '') + '/';
-    return platform === 'win32' || platform === 'darwin' ? slashed.toLowerCase() : slashed;
-  };
-  return norm(child).startsWith(norm(parent));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> {

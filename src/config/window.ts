@@ -3,7 +3,7 @@
 // Durations are plain milliseconds (duration.ts: Y = 365 days, M = 30 days).
 
 import { RcbsError } from '../errors.js';
-import { formatDuration, formatTime } from './duration.js';
+import { formatIsoDuration, formatTime } from './duration.js';
 import type { RcbsConfig } from './types.js';
 
 export interface TimeSlice {
@@ -44,7 +44,7 @@ export function computeWindow(config: WindowConfig, now: number, lastRecordingEn
     reasons.push(`upper bound ${formatTime(end)}: minDate`);
   } else {
     end = now - config.minAge;
-    reasons.push(`upper bound ${formatTime(end)}: now (${formatTime(now)}) − minAge ${formatDuration(config.minAge)}`);
+    reasons.push(`upper bound ${formatTime(end)}: now (${formatTime(now)}) − minAge ${formatIsoDuration(config.minAge)}`);
   }
 
   let start: number;
@@ -56,7 +56,7 @@ export function computeWindow(config: WindowConfig, now: number, lastRecordingEn
     reasons.push('no lower bound: maxAge 0 means any age');
   } else {
     start = Math.max(0, now - config.maxAge);
-    reasons.push(`lower bound ${formatTime(start)}: now − maxAge ${formatDuration(config.maxAge)}`);
+    reasons.push(`lower bound ${formatTime(start)}: now − maxAge ${formatIsoDuration(config.maxAge)}`);
   }
 
   // Reading of SPEC §3 and the guide: skipLastRecordingCheck=true means the file "is
@@ -74,7 +74,7 @@ export function computeWindow(config: WindowConfig, now: number, lastRecordingEn
       }
       if (config.overlap > 0 && start > 0) {
         start = Math.max(0, start - config.overlap);
-        reasons.push(`lower bound moved back by overlap ${formatDuration(config.overlap)} to ${formatTime(start)}: re-scan for late media`);
+        reasons.push(`lower bound moved back by overlap ${formatIsoDuration(config.overlap)} to ${formatTime(start)}: re-scan for late media`);
       }
     }
   }
@@ -102,16 +102,16 @@ function sliceWindow(start: number, end: number, shardBy: number, reasons: strin
   const length = end - start;
   if (shardBy <= 0 || length <= shardBy) {
     // Guide: "If the minAge and maxAge value is smaller than the shardBy value, the shardBy value will be ignored."
-    reasons.push(shardBy <= 0 ? 'one query for the whole window: shardBy is 0' : `one query for the whole window: it is not longer than shardBy ${formatDuration(shardBy)}`);
+    reasons.push(shardBy <= 0 ? 'one query for the whole window: shardBy is 0' : `one query for the whole window: it is not longer than shardBy ${formatIsoDuration(shardBy)}`);
     return [{ start, end }];
   }
   let step = shardBy;
   if (Math.ceil(length / step) > MAX_SLICES) {
     step = Math.ceil(length / MAX_SLICES);
-    reasons.push(`shardBy ${formatDuration(shardBy)} would make more than ${MAX_SLICES} queries: slices widened to ${formatDuration(step)}`);
+    reasons.push(`shardBy ${formatIsoDuration(shardBy)} would make more than ${MAX_SLICES} queries: slices widened to ${formatIsoDuration(step)}`);
   }
   const slices: TimeSlice[] = [];
   for (let from = start; from < end; from += step) slices.push({ start: from, end: Math.min(from + step, end) });
-  reasons.push(`${slices.length} queries of ${formatDuration(step)} (shardBy), oldest first; the last ends at the upper bound`);
+  reasons.push(`${slices.length} queries of ${formatIsoDuration(step)} (shardBy), oldest first; the last ends at the upper bound`);
   return slices;
 }

@@ -10,6 +10,8 @@ import type { RunContext } from './types.js';
 
 export interface RunContextOptions {
   config: Readonly<RcbsConfig>;
+  /** Where each config key came from; absent = every key as the defaults gave it. */
+  configSources?: Readonly<Record<string, string>>;
   credentials?: Credentials;
   log?: Logger;
   signal?: AbortSignal;
@@ -33,6 +35,7 @@ export function createRunContext(options: RunContextOptions): RunContext {
   let stopError: RcbsError | undefined;
   return {
     config: options.config,
+    configSources: options.configSources ?? {},
     credentials: Object.freeze({ ...(options.credentials ?? {}) }),
     log: options.log ?? silentLogger,
     signal,
@@ -56,4 +59,32 @@ export function createRunContext(options: RunContextOptions): RunContext {
     },
     progress: options.onProgress ?? (() => {}),
   };
+}
+
+type RunEndHook = (complete: boolean) => Promise<void>;
+const runEndHooks = new WeakMap<RunContext, RunEndHook[]>();
+
+/** Registers work for the end of the run, after the last record: `complete` is true
+ * when the run went through (not stopped early, not failed). A sink that writes files
+ * whole (the `file` sink) renames them into place then, or removes them. */
+export function onRunEnd(context: RunContext, hook: RunEndHook): void {
+  const hooks = runEndHooks.get(context) ?? [];
+  hooks.push(hook);
+  runEndHooks.set(context, hooks);
+}
+
+/** Runs the end-of-run hooks once (the runner calls it); the first failure is thrown
+ * after every hook has run, so one sink's failure does not leave another's temp files. */
+export async function settleRunEnd(context: RunContext, complete: boolean): Promise<void> {
+  const hooks = runEndHooks.get(context) ?? [];
+  runEndHooks.delete(context);
+  let failure: { error: unknown } | undefined;
+  for (const hook of hooks) {
+    try {
+      await hook(complete && !failure);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
 }

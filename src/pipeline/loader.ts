@@ -1,8 +1,15 @@
 // Finds, reads and checks pipeline files (SPEC §6). A pipeline is checked once,
 // completely: the file against schemas/pipeline.schema.json, then every step's
 // component and its `with` options against that component's own schema, after
-// ${config.key} / ${env.NAME} references are filled in. All problems come back in
-// one RCBS_PIPELINE_INVALID error, each with its JSON path; options are frozen.
+// ${config.key} / ${env.NAME} references are filled in, then each component's own
+// checks (a regex that does not compile, a bad path template). All problems come back
+// in one RCBS_PIPELINE_INVALID error, each with its JSON path, the offending value and
+// the nearest known name; options are frozen.
+//
+// Pipeline parameters: a file may declare `"params": {"agent": {"description": …,
+// "default": …}}` and use `${param.agent}` anywhere in its steps (a component name
+// too), so one packaged pipeline serves many queries; `--set agent=alice` gives the
+// value (commands/run.ts splits --set between params and config keys).
 
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -12,7 +19,9 @@ import fg from 'fast-glob';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { RcbsError } from '../errors.js';
 import type { RcbsConfig } from '../config/types.js';
-import { findComponent } from './registry.js';
+import { deepFreeze } from '../config/freeze.js';
+import { didYouMean } from '../config/keys.js';
+import { COMPONENTS, componentNames, findComponent } from './registry.js';
 import type { ComponentDef, ComponentKind } from './types.js';
 
 export interface PipelineStep {
@@ -20,10 +29,17 @@ export interface PipelineStep {
   with?: Record<string, unknown>;
 }
 
+export interface PipelineParam {
+  description?: string;
+  /** Used when --set does not give the parameter; without one, the parameter is required. */
+  default?: string | number | boolean;
+}
+
 export interface PipelineFile {
   $schema?: string;
   name: string;
   description: string;
+  params?: Record<string, PipelineParam>;
   config?: Record<string, unknown>;
   source: PipelineStep;
   transforms?: PipelineStep[];
@@ -48,7 +64,8 @@ const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const PACKAGED_PIPELINES_DIR = path.join(packageRoot, 'pipelines');
 export const SCHEMAS_DIR = path.join(packageRoot, 'schemas');
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+// verbose: errors carry the offending value and their schema, so messages can name both.
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 let pipelineValidator: ValidateFunction | undefined;
 const optionValidators = new WeakMap<object, ValidateFunction>();
 
@@ -57,15 +74,34 @@ function validatePipelineShape(data: unknown): ErrorObject[] {
   return pipelineValidator(data) ? [] : [...(pipelineValidator.errors ?? [])];
 }
 
-/** One readable line per Ajv error: `/sinks/0/with: must NOT have additional properties (colour)`. */
+const shown = (value: unknown) => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? text.slice(0, 57) + '...' : text;
+};
+
+/** One readable line per Ajv error, naming the offending value and the nearest allowed one:
+ * `/sinks/0/with: must NOT have additional properties (colour; did you mean "color"?)`. */
 export function describeAjvError(error: ErrorObject, prefix = ''): string {
   const where = prefix + error.instancePath || '/';
   const params = error.params as Record<string, unknown>;
-  const detail =
-    params.additionalProperty !== undefined ? ` (${String(params.additionalProperty)})`
-    : params.allowedValues !== undefined ? `: ${(params.allowedValues as unknown[]).join(', ')}`
-    : '';
+  let detail = '';
+  if (params.additionalProperty !== undefined) {
+    const known = Object.keys(((error.parentSchema ?? {}) as { properties?: object }).properties ?? {});
+    detail = ` (${String(params.additionalProperty)}${didYouMean(String(params.additionalProperty), known)}${known.length ? `; known: ${known.join(', ')}` : ''})`;
+  } else if (params.allowedValues !== undefined) {
+    const allowed = (params.allowedValues as unknown[]).map(String);
+    detail = `: ${allowed.join(', ')}`;
+    if (error.data !== undefined) detail += ` (got ${shown(error.data)}${typeof error.data === 'string' ? didYouMean(error.data, allowed) : ''})`;
+  } else if (error.data !== undefined && (error.data === null || typeof error.data !== 'object')) {
+    detail = ` (got ${shown(error.data)})`;
+  }
   return `${where}: ${error.message ?? 'is invalid'}${detail}`;
+}
+
+/** "s3-download is a sink, not a transform" when a name is used in the wrong place. */
+function wrongKindHint(name: unknown, kind: ComponentKind): string {
+  const other = COMPONENTS.find((c) => c.name === name && c.kind !== kind);
+  return other ? ` ("${String(name)}" is a ${other.kind}, not a ${kind})` : '';
 }
 
 export interface PipelineSummary {
@@ -109,8 +145,8 @@ export async function readPipeline(nameOrFile: string, userDir?: string): Promis
     file = (await listPipelines(userDir)).find((p) => p.name === nameOrFile)?.path;
   }
   if (!file) {
-    const known = (await listPipelines(userDir)).map((p) => p.name).join(', ');
-    throw new RcbsError('RCBS_PIPELINE_NOT_FOUND', `no pipeline "${nameOrFile}": give a pipeline file or one of: ${known}`, { pipeline: nameOrFile });
+    const known = (await listPipelines(userDir)).map((p) => p.name);
+    throw new RcbsError('RCBS_PIPELINE_NOT_FOUND', `no pipeline "${nameOrFile}"${didYouMean(path.basename(nameOrFile, '.json'), known)} Give a pipeline file or one of: ${known.join(', ')}`, { pipeline: nameOrFile });
   }
   let data: unknown;
   try {
@@ -121,9 +157,75 @@ export async function readPipeline(nameOrFile: string, userDir?: string): Promis
   return { file: data as PipelineFile, path: file };
 }
 
+const STEP_USE = /^\/(source|transforms\/\d+|sinks\/\d+)\/use$/;
+
 /** Shape-only check (before config is known): the pipeline schema. */
 export function checkPipelineShape(loaded: LoadedPipeline): string[] {
-  return validatePipelineShape(loaded.file).map((e) => describeAjvError(e));
+  return validatePipelineShape(loaded.file).map((e) => {
+    const line = describeAjvError(e);
+    const at = STEP_USE.exec(e.instancePath);
+    if (!at || e.keyword !== 'enum') return line;
+    return line + wrongKindHint(e.data, at[1]!.startsWith('source') ? 'source' : at[1]!.startsWith('transforms') ? 'transform' : 'sink');
+  });
+}
+
+const PARAM_REFERENCE = /\$\{param\.([A-Za-z_][A-Za-z0-9_-]*)\}/g;
+const WHOLE_PARAM_REFERENCE = /^\$\{param\.([A-Za-z_][A-Za-z0-9_-]*)\}$/;
+
+/** The parameter names a pipeline file declares. */
+export function declaredParams(file: PipelineFile | undefined): string[] {
+  const params = file?.params;
+  return params !== null && typeof params === 'object' && !Array.isArray(params) ? Object.keys(params) : [];
+}
+
+/** A --set text as the type of the parameter's default (`--set gzip=true` for a boolean). */
+function typedLike(example: unknown, text: string): unknown {
+  if (typeof example === 'boolean' && /^(true|false)$/i.test(text.trim())) return text.trim().toLowerCase() === 'true';
+  if (typeof example === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  return text;
+}
+
+/** Fills ${param.name} in the steps (a whole-string reference takes the value's type). */
+function fillParams(file: PipelineFile, given: Readonly<Record<string, string>>, problems: string[]): PipelineFile {
+  const declared = declaredParams(file);
+  const values: Record<string, unknown> = {};
+  for (const name of declared) {
+    const param = file.params![name];
+    if (given[name] !== undefined) values[name] = typedLike(param?.default, given[name]!);
+    else if (param && param.default !== undefined) values[name] = param.default;
+  }
+  const reported = new Set<string>();
+  const lookup = (name: string, at: string): unknown => {
+    if (name in values) return values[name];
+    if (!reported.has(name)) {
+      reported.add(name);
+      problems.push(
+        declared.includes(name)
+          ? `${at}: pipeline parameter ${name} is not set: give it with --set ${name}=…${file.params![name]?.description ? ` (${file.params![name]!.description})` : ''}`
+          : `${at}: \${param.${name}} is not a parameter of this pipeline${didYouMean(name, declared)}${declared.length ? ` (params: ${declared.join(', ')})` : ' (it declares no "params")'}`,
+      );
+    }
+    return undefined;
+  };
+  const fill = (value: unknown, at: string): unknown => {
+    if (typeof value === 'string') {
+      const whole = WHOLE_PARAM_REFERENCE.exec(value);
+      if (whole) return lookup(whole[1]!, at);
+      return value.replace(PARAM_REFERENCE, (_m, name: string) => {
+        const v = lookup(name, at);
+        return v === undefined ? '' : String(v);
+      });
+    }
+    if (Array.isArray(value)) return value.map((v, i) => fill(v, `${at}/${i}`));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, `${at}/${k}`)]));
+    return value;
+  };
+  return {
+    ...file,
+    source: fill(file.source, '/source') as PipelineStep,
+    ...(file.transforms !== undefined ? { transforms: fill(file.transforms, '/transforms') as PipelineStep[] } : {}),
+    sinks: fill(file.sinks, '/sinks') as PipelineStep[],
+  };
 }
 
 const REFERENCE = /\$\{(config|env)\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -154,18 +256,11 @@ export function interpolate(value: unknown, config: Readonly<RcbsConfig>, env: N
   return value;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
 /** Checks everything and returns the steps ready to create; throws one error listing every problem. */
-export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv): ResolvedStep[] {
-  const problems = checkPipelineShape(loaded);
-  const file = loaded.file;
+export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, params: Readonly<Record<string, string>> = {}): ResolvedStep[] {
+  const paramProblems: string[] = [];
+  const file = loaded.file !== null && typeof loaded.file === 'object' && !Array.isArray(loaded.file) ? fillParams(loaded.file, params, paramProblems) : loaded.file;
+  const problems = [...checkPipelineShape({ ...loaded, file }), ...paramProblems];
   const steps: Array<[ComponentKind, string, PipelineStep | undefined]> = [['source', '/source', file?.source]];
   (Array.isArray(file?.transforms) ? file.transforms : []).forEach((s, i) => steps.push(['transform', `/transforms/${i}`, s]));
   (Array.isArray(file?.sinks) ? file.sinks : []).forEach((s, i) => steps.push(['sink', `/sinks/${i}`, s]));
@@ -176,7 +271,7 @@ export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsCon
     const component = findComponent(kind, step.use);
     if (!component) {
       // Shape errors already name unknown components via the enum; say it plainly once more only if not.
-      if (!problems.some((p) => p.startsWith(`${at}/use`))) problems.push(`${at}/use: no ${kind} named "${step.use}"`);
+      if (!problems.some((p) => p.startsWith(`${at}/use`))) problems.push(`${at}/use: no ${kind} named "${step.use}"${didYouMean(step.use, componentNames(kind))}${wrongKindHint(step.use, kind)}`);
       continue;
     }
     const options = interpolate(step.with ?? {}, config, env, `${at}/with`, problems) as Record<string, unknown>;
@@ -187,6 +282,11 @@ export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsCon
     }
     if (!validate(options)) {
       for (const e of validate.errors ?? []) problems.push(describeAjvError(e, `${at}/with`));
+      continue;
+    }
+    const own = component.check?.(options) ?? [];
+    if (own.length > 0) {
+      for (const problem of own) problems.push(`${at}/with${problem}`);
       continue;
     }
     resolved.push({ kind, at, component, options: deepFreeze(options) });

@@ -9,11 +9,14 @@ import validate from '../transforms/validate.js';
 import mediaType from '../transforms/media-type.js';
 import shard from '../transforms/shard.js';
 import dedupe from '../transforms/dedupe.js';
+import filter from '../transforms/filter.js';
+import select from '../transforms/select.js';
 import s3Download from '../sinks/s3-download.js';
 import jsonWriter from '../sinks/json-writer.js';
 import ndjsonSink from '../sinks/ndjson.js';
 import decryptSink from '../sinks/decrypt.js';
 import verify from '../sinks/verify.js';
+import fileSink from '../sinks/file.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMPONENTS: ReadonlyArray<ComponentDef<any>> = [
@@ -24,11 +27,14 @@ export const COMPONENTS: ReadonlyArray<ComponentDef<any>> = [
   mediaType,
   shard,
   dedupe,
+  filter,
+  select,
   s3Download,
   jsonWriter,
   ndjsonSink,
   decryptSink,
   verify,
+  fileSink,
 ];
 
 export function findComponent(kind: ComponentKind, name: string): ComponentDef<Record<string, unknown>> | undefined {

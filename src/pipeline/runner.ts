@@ -18,6 +18,7 @@ import _ from 'highland';
 import type { RecordingWindow } from '../config/window.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { toReadable } from './streams.js';
+import { settleRunEnd } from './context.js';
 import type { ResolvedStep } from './loader.js';
 import { allItemsDone, componentEvents, emptyTotals, tallyComponent, tallyRecord, type RunTotals } from './outcome.js';
 import { settleStatus, type ComponentEvents, type PipelineRecord, type RecordFn, type RecordStream, type RunContext } from './types.js';
@@ -163,6 +164,8 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
       }),
     );
 
+    // Files written whole (the file sink) go into place only after a complete run.
+    await settleRunEnd(context, stopReason === undefined);
     tallyComponents();
     if (!stopReason) {
       for (const { component, lost } of lostRecords(steps, events)) {
@@ -183,6 +186,7 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
     await options.onEnd?.(outcome);
     return outcome;
   } catch (err) {
+    await settleRunEnd(context, false).catch((cleanup: unknown) => context.log.warn('cleaning up after the failed run failed too', { error: (cleanup as Error).message }));
     // A run-stopping failure wins over what the wind-down threw (an abort, a closed stream).
     const error = context.stopError ?? (stopReason === 'aborted' ? new RcbsError('RCBS_ABORTED', 'interrupted: in-flight work was finished or cleaned up', {}, { cause: err }) : toRcbsError(err));
     tallyComponents();

@@ -163,3 +163,120 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
     await producing;
   }
 }
+
+/** One answer of a source's next(), or its failure, tagged with the source. */
+type Settled<T> = { index: number; step: IteratorResult<T, unknown> } | { index: number; error: unknown };
+
+/**
+ * The items of `sources`, up to `concurrency` of them read at once, each at most `ahead`
+ * items ahead of the consumer (at least 1: the merge always has one item asked of every
+ * running source; the rest through readAhead). Whichever source has
+ * an item ready gives it next, an earlier source first when several do, so the order
+ * interleaves; a source starts, in order, when an earlier one is done. Backpressure per
+ * source: while the consumer takes items of one, the others stop at `ahead`. When a
+ * source fails, `cancel` runs (to end the others' waits at once), the others are closed
+ * and the error is thrown; a consumer that stops early also cancels and closes them all.
+ */
+export async function* mergeConcurrently<T>(
+  sources: Iterable<() => AsyncIterable<T>>,
+  options: { concurrency: number; ahead: number; cancel?: () => void },
+): AsyncGenerator<T, void, undefined> {
+  const waiting = sources[Symbol.iterator]();
+  // Insertion order is start order, so a race among ready answers favours the oldest source.
+  const active = new Map<number, { iterator: AsyncIterator<T>; next: Promise<Settled<T>> }>();
+  let started = 0;
+  const ask = (index: number, iterator: AsyncIterator<T>): Promise<Settled<T>> =>
+    iterator.next().then(
+      (step) => ({ index, step }),
+      (error: unknown) => ({ index, error }),
+    );
+  const startNext = (): boolean => {
+    const next = waiting.next();
+    if (next.done) return false;
+    const index = started++;
+    // One item per source is the merge's own pending ask: readAhead holds the rest.
+    const iterable = options.ahead > 1 ? readAhead(next.value(), options.ahead - 1) : next.value();
+    const iterator = iterable[Symbol.asyncIterator]();
+    active.set(index, { iterator, next: ask(index, iterator) });
+    return true;
+  };
+
+  try {
+    while (active.size < Math.max(1, options.concurrency) && startNext());
+    while (active.size > 0) {
+      const answer = await Promise.race(Array.from(active.values(), (source) => source.next));
+      if ('error' in answer) throw answer.error;
+      if (answer.step.done) {
+        active.delete(answer.index);
+        startNext();
+        continue;
+      }
+      yield answer.step.value;
+      // Asked again only now that the consumer wants more: nothing is held outside readAhead's bound.
+      const source = active.get(answer.index)!;
+      source.next = ask(answer.index, source.iterator);
+    }
+  } finally {
+    if (active.size > 0) {
+      options.cancel?.();
+      await Promise.all(Array.from(active.values(), (source) => source.iterator.return?.(undefined).catch(() => {})));
+    }
+  }
+}
+
+/**
+ * `work` on each item with up to `size` of them in flight, results in input order (a
+ * source's reads overlap instead of queueing behind each other). Still pulled: no more
+ * than `size` items are read from `items` ahead of the consumer. A failed item throws
+ * when its turn comes; work already started when the consumer stops just finishes.
+ */
+export async function* mapInOrder<T, R>(items: AsyncIterable<T>, size: number, work: (item: T) => Promise<R>): AsyncGenerator<R, void, undefined> {
+  const queue: Array<Promise<R>> = [];
+  const start = (item: T) => {
+    const result = work(item);
+    // Awaited in turn below; this only keeps a failure not yet awaited from being "unhandled".
+    result.catch(() => {});
+    queue.push(result);
+  };
+  for await (const item of items) {
+    start(item);
+    if (queue.length >= size) yield await queue.shift()!;
+  }
+  while (queue.length > 0) yield await queue.shift()!;
+}
+
+/**
+ * Maps each item through `fn` (sync or async) one at a time, in order, and passes each of
+ * the values it returns (none, one or several) on. What `.flatMap(x => _(promise))` does,
+ * without a highland stream per item (they are most of a 50k export's garbage). A
+ * rejection fails the run.
+ */
+export function mapInTurn<T, R>(stream: Highland.Stream<T>, fn: (item: T) => R[] | Promise<R[]>): Highland.Stream<R> {
+  return stream.consume<R>((err, item, push, next) => {
+    if (err) {
+      push(err);
+      next();
+    } else if (_.isNil(item)) {
+      push(null, _.nil);
+    } else {
+      const emit = (values: R[]) => {
+        for (const value of values) push(null, value);
+        next();
+      };
+      let result: R[] | Promise<R[]>;
+      try {
+        result = fn(item);
+      } catch (failure) {
+        push(failure as Error);
+        next();
+        return;
+      }
+      if (Array.isArray(result)) emit(result);
+      else
+        result.then(emit, (failure: unknown) => {
+          push(failure as Error);
+          next();
+        });
+    }
+  });
+}

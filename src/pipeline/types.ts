@@ -6,6 +6,7 @@
 
 import type { JSONSchemaType } from 'ajv';
 import type { Readable, Writable } from 'node:stream';
+import type { ProgressEvent } from './report.js';
 import type { RcbsConfig, Credentials } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -68,6 +69,10 @@ export interface PipelineRecord {
   /** Set by json-writer when it (re)wrote the JSON in this run. */
   written?: boolean;
   errors: RecordError[];
+  /** Set by `select`: the row this record now stands for (fields in output order). Sinks
+   * that write data (`file`, `ndjson`) write the row instead of the recording; the
+   * recording and its outcome stay for the summary and the failures list. */
+  row?: Record<string, unknown>;
 }
 
 export type RecordStream = Highland.Stream<PipelineRecord>;
@@ -115,6 +120,9 @@ export interface ComponentEvents {
 
 export interface RunContext {
   readonly config: Readonly<RcbsConfig>;
+  /** Where each config key's value came from ("defaults", "config.properties line 3",
+   * "--set"…): lets a component tell a setting the operator made from a default. */
+  readonly configSources: Readonly<Record<string, string>>;
   readonly credentials: Readonly<Credentials>;
   readonly log: Logger;
   /** Aborted on SIGINT/SIGTERM, or by stopRun(): stop taking new work, finish or clean up in-flight work. */
@@ -137,9 +145,10 @@ export interface RunContext {
   stopRun(error: RcbsError): void;
   /** The error given to stopRun, if any. */
   readonly stopError: RcbsError | undefined;
-  /** Feeds the progress line: bytes, files and recordings add up; fraction (0..1, how far
-   * through the work) drives the ETA. */
-  progress(event: { bytes?: number; files?: number; recordings?: number; fraction?: number }): void;
+  /** Feeds the progress line (src/pipeline/report.ts): bytes, files, recordings and
+   * expectBytes (sizes of work known to be coming) add up; `planned` says all work is
+   * known, after which the ETA is computed from bytes. */
+  progress(event: ProgressEvent): void;
 }
 
 export interface ComponentDef<O = Record<string, unknown>> {
@@ -150,11 +159,20 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** Config keys the component cannot work without: checked with the pipeline, before
    * anything is opened or written (`rcbs validate` reports them too). */
   requiresConfig?: ReadonlyArray<keyof RcbsConfig>;
+  /** Checks of the config and options together (keys that need each other), run with the
+   * pipeline like requiresConfig, so `validate` and `--dry-run` report them; throws RcbsError. */
+  checkConfig?(options: O, config: Readonly<RcbsConfig>): void;
   /** True for sinks that write the backup into targetDir: only a pipeline with one
    * advances last_recording_endtime.txt (an NDJSON-only export must not). */
   writesTarget?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
+  /** A step using it, for docs/components.md: its `with`, and what it does in words. */
+  example?: { with: Record<string, unknown>; says: string };
+  /** Checks beyond the schema (a regex that does not compile, a bad path template), at
+   * load with the rest, so `rcbs validate` reports them: each problem as
+   * `<JSON pointer under with>: <what is wrong>` (`/all/1/regex: …`). */
+  check?(options: O): string[];
   /** Declares that one record in may become several out (select's flatten): the runner
    * then does not hold it to records in = records out + dropped. */
   fansOut?: boolean;

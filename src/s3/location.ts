@@ -35,7 +35,7 @@ export async function resolveS3Location(context: RunContext): Promise<S3Location
   const { config, log } = context;
   if (config.gwsUriPrefix) {
     try {
-      const { fetchS3Settings } = await import('../sources/gws/settings.js');
+      const { fetchS3Settings } = await import('../gws/settings.js');
       return await fetchS3Settings(context);
     } catch (err) {
       if (!config.s3Bucket) throw err;

@@ -25,10 +25,10 @@
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { sleep } from '../retry.js';
 import { partListOf } from '../store/atomic.js';
 import { classifyS3Failure, objectUrl, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { CHECKSUM_METHODS, type ObjectCheck } from './object-check.js';
@@ -254,7 +254,9 @@ export class PartedDownload {
         if (failure.kind !== 'retry' || failures > policy.maxRetries) throw error;
         const wait = delayMs(failures, failure.retryAfter);
         this.#r.log.debug('S3 part failed; retrying it', { object: objectUrl(ref), part: part.index, reason: failure.error.message, received: part.received, waitMs: Math.round(wait) });
-        if (!(await sleep(wait, signal))) throw new RcbsError('RCBS_ABORTED', `interrupted while downloading ${objectUrl(ref)}`, { ...ref });
+        await delay(wait, undefined, signal ? { signal } : {}).catch(() => {
+          throw new RcbsError('RCBS_ABORTED', `interrupted while downloading ${objectUrl(ref)}`, { ...ref });
+        });
       } finally {
         watch.stop();
       }

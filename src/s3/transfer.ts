@@ -14,10 +14,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { RcbsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { isRetryableError, retryDelay, sleep } from '../retry.js';
+import { isRetryableError, retryDelay } from '../retry.js';
 import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
 import { PartedDownload, readPartList, removePartList, type PartOptions } from './parts.js';
@@ -531,7 +532,9 @@ class ObjectTransfer {
     }
     const wait = this.#delayMs(this.failures, failure.kind === 'retry' ? failure.retryAfter : undefined);
     this.#log.debug('S3 download attempt failed; retrying', { object: objectUrl(this.ref), reason: failure.error.message, written: this.progress.written, waitMs: Math.round(wait) });
-    if (!(await sleep(wait, signal))) throw aborted(this.ref);
+    await delay(wait, undefined, { signal }).catch(() => {
+      throw aborted(this.ref);
+    });
     return 'again';
   }
 

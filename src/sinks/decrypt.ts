@@ -12,8 +12,10 @@ import { failRecord, interruptRecord, itemProblem } from '../pipeline/outcome.js
 import { defineComponent, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, toInteger } from '../recording.js';
 import { decryptFile } from '../cms/file.js';
+import { withOperationSignal } from '../pipeline/abort.js';
 import { loadIdentities, readPassphrase, type Identity } from '../cms/keys.js';
 import { decryptedName, isInside } from '../cms/paths.js';
+import type { RcbsConfig } from '../config/types.js';
 
 interface Options {
   decryptDir?: string;
@@ -42,7 +44,7 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
     media.decrypted = outRel;
     return;
   }
-  const size = await decryptFile(input, output, target.identities, context.signal);
+  const size = await withOperationSignal(context.signal, (signal) => decryptFile(input, output, target.identities, signal, context.log));
   media.decrypted = outRel;
   media.decryptedNow = true;
   context.progress({ files: 1 });
@@ -78,6 +80,18 @@ async function decryptRecord(record: PipelineRecord, target: Target, context: Ru
   return record;
 }
 
+// With the pipeline (validate, --dry-run): a decryptDir needs a key, outside targetDir.
+function checkConfig(options: Options, config: Readonly<RcbsConfig>): void {
+  const decryptDir = options.decryptDir ?? config.decryptDir;
+  if (!decryptDir) return;
+  if (isInside(decryptDir, config.targetDir)) {
+    throw new RcbsError('RCBS_CONFIG_INVALID', `decryptDir ${decryptDir} is inside targetDir ${config.targetDir}: decrypted media must live outside the encrypted backup`, { key: 'decryptDir', value: decryptDir });
+  }
+  if ((options.keys ?? config.decryptKeys).length === 0) {
+    throw new RcbsError('RCBS_CONFIG_INVALID', `decryptDir ${decryptDir} is set but decryptKey is not: set decryptKey (the private key file(s), comma-separated) in config.properties, or with --set decryptKey=…, or remove decryptDir`, { key: 'decryptKey', value: '(not set)' });
+  }
+}
+
 export default defineComponent<Options>({
   kind: 'sink',
   name: 'decrypt',
@@ -90,13 +104,12 @@ export default defineComponent<Options>({
     },
     additionalProperties: false,
   },
+  checkConfig,
   async create(options, context) {
     const { config } = context;
     const decryptDir = options.decryptDir ?? config.decryptDir;
     if (!decryptDir || context.dryRun) return (records) => records;
-    if (isInside(decryptDir, config.targetDir)) {
-      throw new RcbsError('RCBS_CONFIG_INVALID', `decryptDir ${decryptDir} is inside targetDir ${config.targetDir}: decrypted media must live outside the encrypted backup`, { key: 'decryptDir', value: decryptDir });
-    }
+    checkConfig(options, config);
     const keys = options.keys ?? config.decryptKeys;
     const identities = await loadIdentities(keys, { passphrase: await readPassphrase(undefined, context.env) });
     const target: Target = { targetDir: path.resolve(config.targetDir), decryptDir: path.resolve(decryptDir), identities };

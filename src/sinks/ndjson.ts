@@ -12,9 +12,11 @@ interface Options {
   path?: string;
 }
 
-/** What a record looks like on the wire: the recording and its outcome. */
+/** What a record looks like on the wire: the recording and its outcome; a row made by
+ * `select` is written as it is (it is the data now, field order kept). */
 export function recordLine(record: PipelineRecord): string {
   const status = settleStatus(record);
+  if (record.row) return JSON.stringify(record.row) + '\n';
   const { recording, media, dir, json, errors } = record;
   return JSON.stringify({ recording, status, media, dir, json, errors: errors.length ? errors : undefined }) + '\n';
 }

@@ -17,8 +17,10 @@
 // full target folder: it stops the run (context.stopRun, exit 4) with one message
 // instead of failing each media file in turn.
 
+import { stat } from 'node:fs/promises';
 import _ from 'highland';
 import { RcbsError, toRcbsError } from '../errors.js';
+import { withOperationSignal } from '../pipeline/abort.js';
 import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { defineComponent, type ComponentEvents, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';
@@ -59,6 +61,17 @@ function progressReporter(context: RunContext): { add(bytes: number): void; flus
   };
 }
 
+/** The listed sizes of the media this record still needs (for the progress line's ETA). */
+function bytesToFetch(record: PipelineRecord): number {
+  const pending = record.media.length > 0 ? new Set(record.media.filter((m) => m.status === 'pending').map((m) => m.mediaId)) : undefined;
+  let bytes = 0;
+  for (const file of mediaFilesOf(record.recording)) {
+    const id = mediaIdOf(file);
+    if (id !== undefined && (!pending || pending.has(id))) bytes += toInteger(file.size) ?? 0;
+  }
+  return bytes;
+}
+
 /** Test seams: retry delays and socket timeouts. Not part of the pipeline options. */
 export interface S3DownloadInternals {
   delayMs?: TransferRequest['delayMs'];
@@ -76,7 +89,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   checkKeyTemplate(config.s3KeyTemplate);
   // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
   // start-up that metadata-only, verify and decrypt runs do without.
-  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
   const location: S3Location = await resolveS3Location(context);
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
   // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
@@ -130,6 +143,38 @@ export async function createS3Download(options: Options, context: RunContext, se
     }
   };
 
+  /** A file already at its final path that the index does not know (the original tool's
+   * backup, a lost index) is adopted when it proves to be the object (src/s3/adopt.ts). */
+  const adopt = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string): Promise<boolean> => {
+    if (await store.getMedia(media.mediaId)) return false;
+    const file = store.resolve(relPath);
+    const found = await stat(file).then((s) => s.isFile(), () => false);
+    if (!found) return false;
+    const adoption = await adoptIfSame(bucketClient!.client, { bucket: location.bucket, key }, file, signal);
+    if (!adoption.adopted) {
+      log.info('a file at the final path was not adopted: downloading it again', { path: relPath, reason: adoption.reason });
+      return false;
+    }
+    await store.recordMedia({
+      recordingId: recordingId(record.recording) ?? '',
+      mediaId: media.mediaId,
+      path: relPath,
+      size: adoption.bytes,
+      md5: adoption.md5,
+      ...(adoption.etag !== undefined ? { etag: adoption.etag } : {}),
+      verifiedBy: adoption.verifiedBy,
+      ...(adoption.checksum !== undefined ? { checksum: adoption.checksum } : {}),
+      completedAt: Date.now(),
+    });
+    media.status = 'adopted';
+    media.path = relPath;
+    media.bytes = adoption.bytes;
+    media.verifiedBy = adoption.verifiedBy;
+    context.progress({ files: 1 });
+    log.debug('media file adopted', { path: relPath, verifiedBy: adoption.verifiedBy });
+    return true;
+  };
+
   const download = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string) => {
     // GWS gives each media file's size (maybe the plaintext's: close enough to order by):
     // the largest waiting transfer starts first (SPEC §8).
@@ -137,24 +182,26 @@ export async function createS3Download(options: Options, context: RunContext, se
     await slots.run(async () => {
       // Queued work started after Ctrl-C is not started at all.
       if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
+      if (await adopt(store, record, media, relPath, key)) return;
       // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
       const partial = await store.findPartial(relPath);
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
       try {
-        const result = await downloadObject({
+        // Its own signal: the run's signal keeps one listener however many transfers run.
+        const result = await withOperationSignal(signal, (transferSignal) => downloadObject({
           client: bucketClient!.client,
           followRegion: (region) => bucketClient!.follow(region),
           bucket: location.bucket,
           key,
           tempPath: write.tempPath,
-          signal,
+          signal: transferSignal,
           log,
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           stallTimeoutMs: config.s3StallTimeout,
           ...(partsOn ? { parts: { size: config.s3PartSize, threshold: config.s3PartThreshold, spare } } : {}),
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
-        });
+        }));
         // downloadObject fsynced the file before returning.
         await write.commit({ synced: true });
         await store.recordMedia({
@@ -246,8 +293,11 @@ export async function createS3Download(options: Options, context: RunContext, se
           push(err);
           next();
         } else if (_.isNil(record) || signal.aborted) {
+          // Every record has come in, with its sizes: the progress line may now give an ETA.
+          if (_.isNil(record)) context.progress({ planned: true });
           push(null, _.nil);
         } else {
+          context.progress({ expectBytes: bytesToFetch(record) });
           push(null, record);
           next();
         }

@@ -7,6 +7,9 @@
 // those that don't); at the end, index entries whose file is gone are "missing"
 // and .bin files nobody indexed are "orphans". With decryptKeys set, each media
 // file must also decrypt (to nowhere). Every problem is a failure: exit 1.
+// An empty backup is not a passing backup (SPEC §2): a folder without `.rcbs/`
+// (never backed up into, or the original tool's) is RCBS_INPUT_MISSING, exit 2,
+// and a backup holding no recording at all fails (exit 1).
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,7 +23,9 @@ import { failRecord } from '../pipeline/outcome.js';
 import { defineComponent, type ComponentEvents, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import type { IndexEntry, Store } from '../store/types.js';
 import { isChecksumMethod, startDigest } from '../s3/object-check.js';
-import { toRcbsError } from '../errors.js';
+import { RcbsError, toRcbsError } from '../errors.js';
+import { withOperationSignal } from '../pipeline/abort.js';
+import { STATE_DIR } from '../store/index.js';
 
 export async function md5OfFile(file: string): Promise<string> {
   return (await digestsOfFile(file)).md5;
@@ -45,7 +50,7 @@ function methodOf(entry: IndexEntry): string {
   return entry.verifiedBy ?? 'md5';
 }
 
-type Decryptor = (file: string) => Promise<void>;
+type Decryptor = (file: string, signal?: AbortSignal) => Promise<void>;
 
 async function loadDecryptor(keys: readonly string[]): Promise<Decryptor | undefined> {
   if (keys.length === 0) return undefined;
@@ -61,6 +66,7 @@ function problem(mediaId: string, message: string) {
 
 async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decryptor | undefined, context: RunContext, seen: Set<string>): Promise<void> {
   for (const media of record.media) {
+    if (context.signal.aborted) return;
     if (!media.path) continue;
     seen.add(media.path);
     const entry = await store.getMedia(media.mediaId);
@@ -90,9 +96,10 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
     }
     if (decrypt) {
       try {
-        await decrypt(file);
+        await withOperationSignal(context.signal, (signal) => decrypt(file, signal));
       } catch (err) {
         const e = toRcbsError(err);
+        if (e.code === 'RCBS_ABORTED') return;
         failRecord(record, 'verify', problem(media.mediaId, `${media.path}: does not decrypt (${e.code}: ${e.message})`));
         continue;
       }
@@ -125,11 +132,17 @@ export default defineComponent<Record<string, never>>({
   description: 'Checks each media file against the index (exists, size, MD5), reports missing and orphan files; test-decrypts with decryptKeys.',
   options: { type: 'object', properties: {}, additionalProperties: false },
   async create(_options, context, self) {
+    const stateDir = path.join(path.resolve(context.config.targetDir), STATE_DIR);
+    if (!(await stat(stateDir).then((s) => s.isDirectory(), () => false))) {
+      throw new RcbsError('RCBS_INPUT_MISSING', `${path.dirname(stateDir)} is not an rcbs backup (no .rcbs/ folder with its index): nothing to verify. Check targetDir or --target (is the share mounted?)`, { key: 'targetDir', value: path.dirname(stateDir) });
+    }
     const decrypt = await loadDecryptor(context.config.decryptKeys);
     const seen = new Set<string>();
+    let recordings = 0;
     return (records) =>
       records
         .map((record) => _(context.store().then(async (store) => {
+          recordings++;
           if (record.status !== 'failed') await checkMedia(store, record, decrypt, context, seen);
           return record;
         })))
@@ -140,7 +153,10 @@ export default defineComponent<Record<string, never>>({
               push(err, record);
               return next();
             }
-            context.store().then((store) => checkLeftovers(store, self, seen)).then(
+            context.store().then(async (store) => {
+              await checkLeftovers(store, self, seen);
+              if (recordings === 0 && seen.size === 0 && !context.signal.aborted) self.fail({ code: 'RCBS_VERIFY_FAILED', message: `${store.targetDir} holds no recording: an empty backup does not pass` });
+            }).then(
               () => push(null, _.nil),
               (e: unknown) => {
                 push(e as Error);

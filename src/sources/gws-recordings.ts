@@ -1,11 +1,11 @@
 // Source `gws-recordings`: the recordings GWS lists for the run's time window
 // (SPEC §3, §4). The window comes from the config and last_recording_endtime.txt;
 // the source returns it with its records so the runner can advance that file when
-// every item of the window is done. Pages are fetched only as the pipeline pulls.
+// every item of the window is done. Pages are fetched only as the pipeline pulls, one
+// page ahead per slice, gwsConcurrency slices at once (SPEC §8).
 // In --dry-run it still queries: the plan needs the list.
 
 import { computeWindow } from '../config/window.js';
-import { RcbsError } from '../errors.js';
 import { defineComponent, sourceWithWindow, type RunContext } from '../pipeline/types.js';
 
 interface Options {
@@ -30,7 +30,7 @@ export default defineComponent<Options>({
   kind: 'source',
   name: 'gws-recordings',
   requiresConfig: ['gwsUriPrefix'],
-  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one.',
+  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one; gwsConcurrency time slices are queried at once.',
   options: {
     type: 'object',
     properties: {
@@ -39,14 +39,8 @@ export default defineComponent<Options>({
     additionalProperties: false,
   },
   async create(options, context) {
+    // gwsUriPrefix is set and a URL: requiresConfig and the config validation saw to it.
     const { config } = context;
-    if (!config.gwsUriPrefix) {
-      throw new RcbsError(
-        'RCBS_CONFIG_INVALID',
-        'gwsUriPrefix is not set: give the Interaction Recording Web Services URL Genesys provided (e.g. https://example.com/api/v2) in config.properties.',
-        { key: 'gwsUriPrefix' },
-      );
-    }
     const last = await lastRecordingEndTime(context);
     const window = computeWindow(config, context.now, last);
     for (const reason of window.reasons) context.log.info(`window: ${reason}`);
@@ -56,9 +50,15 @@ export default defineComponent<Options>({
       slices: window.slices.length,
     });
     // undici and stream-json load only for pipelines that query GWS.
-    const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('./gws/client.js'), import('./gws/source.js')]);
+    const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('../gws/client.js'), import('./gws/source.js')]);
     const client = createGwsClient(context);
-    const query = { recordingsUri: config.gwsRecordingsUri, pageSize: options.pageSize ?? config.gwsPageSize, slices: window.slices, log: context.log };
+    const query = {
+      recordingsUri: config.gwsRecordingsUri,
+      pageSize: options.pageSize ?? config.gwsPageSize,
+      slices: window.slices,
+      concurrency: config.gwsConcurrency,
+      log: context.log,
+    };
     return sourceWithWindow(() => recordingStream(context, client, query), window);
   },
 });

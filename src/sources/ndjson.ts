@@ -53,6 +53,10 @@ export default defineComponent<Options>({
     return () => {
       const input = fromStdin ? context.stdin : createReadStream(source!);
       const where = fromStdin ? 'stdin' : source!;
+      // Started by hand with nothing piped in, the run would sit silently: say what it waits for.
+      if (fromStdin && (input as { isTTY?: boolean }).isTTY) {
+        context.log.warn('waiting for recordings as NDJSON on stdin (one JSON object per line; Ctrl-D ends): pipe them in, e.g. rcbs run export --ndjson | rcbs run fetch-media');
+      }
       async function* records(): AsyncGenerator<PipelineRecord> {
         let lineNumber = 0;
         for await (const line of readLines(input)) {

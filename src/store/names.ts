@@ -98,6 +98,11 @@ export function checkFolderFormat(format: string): string[] {
 
 /** The folder of a start time (UTC), e.g. ["2015","09","01","16"] for yyyy/MM/dd/HH. */
 export function renderFolder(segments: readonly string[], epochMs: number): string[] {
+  return segments.map((s) => formatUtc(s, epochMs));
+}
+
+/** A time in UTC with the tokens yyyy MM dd HH mm ss (other text kept as it is). */
+export function formatUtc(pattern: string, epochMs: number): string {
   const d = new Date(epochMs);
   const two = (n: number) => String(n).padStart(2, '0');
   const values: Record<string, string> = {
@@ -108,5 +113,5 @@ export function renderFolder(segments: readonly string[], epochMs: number): stri
     mm: two(d.getUTCMinutes()),
     ss: two(d.getUTCSeconds()),
   };
-  return segments.map((s) => s.replace(TOKENS, (t) => values[t]!));
+  return pattern.replace(TOKENS, (t) => values[t]!);
 }

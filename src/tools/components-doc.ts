@@ -1,6 +1,7 @@
 // Generates docs/components.md and the component name lists in
-// schemas/pipeline.schema.json from the registry, so the docs and the editor
-// completion can never drift from the code. `npm run docs` writes them;
+// schemas/pipeline.schema.json from the registry, docs/config.md from the config keys,
+// and the README's error-code and exit-code tables from src/errors.ts, so the docs and
+// the editor completion can never drift from the code. `npm run docs` writes them;
 // test/docs-up-to-date.test.ts fails when they are stale.
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { COMPONENTS, componentNames } from '../pipeline/registry.js';
 import { SCHEMAS_DIR } from '../pipeline/loader.js';
 import type { ComponentKind } from '../pipeline/types.js';
 import { configJsonSchema, renderConfigKeysMarkdown } from '../config/keys.js';
+import { ERROR_CODES, EXIT_CODES, exitCodeOf, type ErrorCode } from '../errors.js';
 
 const KIND_TITLES: Record<ComponentKind, string> = { source: 'Sources', transform: 'Transforms', sink: 'Sinks' };
 
@@ -36,12 +38,17 @@ export function renderComponentsDoc(): string {
     '',
     'A pipeline file names one source, transforms in order, and one or more sinks, each as',
     '`{ "use": "<component>", "with": { …options } }`. String options may refer to config keys as',
-    '`${config.key}` and to environment variables as `${env.NAME}`.',
+    '`${config.key}` and to environment variables as `${env.NAME}`. A pipeline may declare `params`',
+    '(`"params": {"agent": {"description": "…", "default": …}}`), used as `${param.agent}` anywhere in',
+    'its steps and given with `--set agent=…`. Field paths (filter, select, file) are dot-separated',
+    '(`parameters.agentId`); through an array (`mediaFiles.type`) they reach every element; `@path`,',
+    '`@bytes`, `@mediaStatus`, `@status`, `@dir`, `@json` name the outcome shown by `--ndjson`.',
   ];
   for (const kind of ['source', 'transform', 'sink'] as const) {
     lines.push('', `## ${KIND_TITLES[kind]}`);
     for (const c of COMPONENTS.filter((x) => x.kind === kind).sort((a, b) => a.name.localeCompare(b.name))) {
       lines.push('', `### \`${c.name}\``, '', c.description, '', ...optionRows(c.options as Record<string, unknown>));
+      if (c.example) lines.push('', `Example: ${c.example.says}`, '', '```json', JSON.stringify({ use: c.name, with: c.example.with }, null, 2), '```');
     }
   }
   return lines.join('\n') + '\n';
@@ -102,9 +109,44 @@ export function renderConfigDoc(): string {
   ].join('\n');
 }
 
+export const README_FILE = path.join(SCHEMAS_DIR, '..', 'README.md');
+
+export function renderErrorCodesTable(): string {
+  return [
+    '| code | exit | meaning |',
+    '|---|---|---|',
+    ...(Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => `| \`${code}\` | ${exitCodeOf(code)} | ${ERROR_CODES[code]} |`),
+  ].join('\n');
+}
+
+export function renderExitCodesTable(): string {
+  return [
+    '| exit | meaning |',
+    '|---|---|',
+    ...Object.entries(EXIT_CODES).map(([exit, meaning]) => `| \`${exit}\` | ${meaning} |`),
+  ].join('\n');
+}
+
+/**
+ * The README with its generated parts rewritten: each sits between
+ * `<!-- generated: NAME ... -->` and `<!-- end generated: NAME -->`; the prose around
+ * them stays hand-written.
+ */
+export function renderReadme(current: string): string {
+  const parts: Record<string, string> = { 'exit-codes': renderExitCodesTable(), 'error-codes': renderErrorCodesTable() };
+  let text = current;
+  for (const [name, body] of Object.entries(parts)) {
+    const block = new RegExp(`(<!-- generated: ${name} [^\\n]*-->\\n)[\\s\\S]*?(<!-- end generated: ${name} -->)`);
+    if (!block.test(text)) throw new Error(`README.md has no <!-- generated: ${name} … --> … <!-- end generated: ${name} --> block`);
+    text = text.replace(block, (_whole, start: string, end: string) => `${start}${body}\n${end}`);
+  }
+  return text;
+}
+
 if (process.argv[1] && /components-doc\.(js|ts)$/.test(process.argv[1])) {
   writeFileSync(DOCS_FILE, renderComponentsDoc());
   writeFileSync(SCHEMA_FILE, renderPipelineSchema());
   writeFileSync(CONFIG_DOCS_FILE, renderConfigDoc());
-  process.stdout.write(`wrote ${DOCS_FILE}, ${CONFIG_DOCS_FILE} and ${SCHEMA_FILE}\n`);
+  writeFileSync(README_FILE, renderReadme(readFileSync(README_FILE, 'utf8')));
+  process.stdout.write(`wrote ${DOCS_FILE}, ${CONFIG_DOCS_FILE}, ${SCHEMA_FILE} and the tables in ${README_FILE}\n`);
 }

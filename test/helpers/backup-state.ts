@@ -27,7 +27,8 @@ export interface BackupState {
   complete: boolean;
 }
 
-function walk(dir: string, out: string[] = []): string[] {
+/** Every file below `dir` (absolute paths), dot files and .rcbs/ included. */
+export function walk(dir: string, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);

@@ -5,24 +5,27 @@
 // NO_PROXY names the host (src/net/env-proxy.ts), decided per origin. TLS trusts
 // caFile on top of Node's roots (src/net/trust.ts); a refused certificate is
 // RCBS_TLS_UNTRUSTED at once, never retried. Basic auth and a cookie jar on every
-// call. Failures the retry policy names (429/5xx, resets, timeouts, statusCode 4) are
-// retried with backoff; a page body that breaks off midway is read again from the
-// start, which is safe because the pager dedupes by id. Every error is an RcbsError
-// whose message names the URL without credentials and says what to check.
+// call. Failures the retry policy names (429/5xx, resets, timeouts) and the body
+// statusCodes that GWS_STATUS_CODES marks (4) are retried with backoff; a page body
+// that breaks off midway is read again from the start, which is safe because the pager
+// dedupes by id. Every error is an RcbsError whose message names the URL without
+// credentials and says what to check.
 
 import type { SecureContext } from 'node:tls';
 import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
-import { RcbsError } from '../../errors.js';
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
-import { DEFAULT_RETRY, isRetryableError, retryDelay, sleep, type RetryPolicy } from '../../retry.js';
+import { RcbsError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DEFAULT_RETRY, isRetryableError, retryDelay, type RetryPolicy } from '../retry.js';
 import { CookieJar } from './cookies.js';
-import { envProxy, envProxyFor, proxyAuthorization, routeMessage } from '../../net/env-proxy.js';
-import { trustedContext, trustSummary, untrustedCertificateError } from '../../net/trust.js';
-import type { RunContext } from '../../pipeline/types.js';
+import { envProxy, envProxyFor, proxyAuthorization, routeMessage } from '../net/env-proxy.js';
+import { trustedContext, trustSummary, untrustedCertificateError } from '../net/trust.js';
+import type { RunContext } from '../pipeline/types.js';
+import { operationSignal } from '../pipeline/abort.js';
 
 export interface GwsClientOptions {
-  /** gwsUriPrefix, e.g. https://example.com/api/v2 */
+  /** gwsUriPrefix, e.g. https://example.com/api/v2, as the config validated it (SPEC §3). */
   uriPrefix: string;
   username?: string;
   password?: string;
@@ -35,7 +38,7 @@ export interface GwsClientOptions {
   env?: NodeJS.ProcessEnv;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
-  /** Sockets kept open to GWS; paging is sequential, so a few are plenty. */
+  /** Sockets kept open to GWS: at least one per slice queried at once (gwsConcurrency). */
   connections?: number;
   retry?: RetryPolicy;
   /** Delay before retry number `attempt` (1 = first retry); tests pass a fast one. */
@@ -83,7 +86,7 @@ export class GwsClient {
   readonly #log: Logger;
 
   constructor(options: GwsClientOptions) {
-    this.uriPrefix = checkedPrefix(options.uriPrefix);
+    this.uriPrefix = options.uriPrefix;
     this.#username = options.username;
     if (options.username !== undefined || options.password !== undefined) {
       const pair = `${options.username ?? ''}:${options.password ?? ''}`;
@@ -145,18 +148,28 @@ export class GwsClient {
     return url;
   }
 
-  /** GETs `url` and hands the body to `read`, retrying per the policy. */
-  async *stream<T, R>(url: URL, read: BodyReader<T, R>): AsyncGenerator<T, R, undefined> {
+  /** The run's abort signal, if any. */
+  get signal(): AbortSignal | undefined {
+    return this.#signal;
+  }
+
+  /**
+   * GETs `url` and hands the body to `read`, retrying per the policy. `signal` (default:
+   * the client's) ends the request and any retry wait; the paging passes one that also
+   * fires when another slice of the window failed.
+   */
+  async *stream<T, R>(url: URL, read: BodyReader<T, R>, signal: AbortSignal | undefined = this.#signal): AsyncGenerator<T, R, undefined> {
     const shown = displayUrl(url);
     for (let attempt = 1; ; attempt++) {
       let phase: 'connect' | 'body' = 'connect';
+      // Its own signal (src/pipeline/abort.ts): the run's signal keeps one listener however many requests run.
+      const request = signal ? operationSignal(signal) : undefined;
       try {
-        const body = await this.#open(url, shown);
+        const body = await this.#open(url, shown, request?.signal);
         phase = 'body';
         return yield* read(body, shown);
       } catch (err) {
-        const aborted = this.#abortedError(shown);
-        if (aborted) throw aborted;
+        if (signal?.aborted) throw abortedError(shown);
         // The same certificate would be refused on every try.
         const untrusted = untrustedCertificateError(err, 'gws', url.host, this.#trusted);
         if (untrusted) throw untrusted;
@@ -164,7 +177,11 @@ export class GwsClient {
         if (!this.#isRetryable(err) || attempt > this.#retry.maxRetries) throw this.#finalError(err, phase, shown, attempt);
         const waitMs = this.#delay(attempt, retryAfter);
         this.#log.warn('GWS request failed, retrying', { url: shown, attempt, of: this.#retry.maxRetries + 1, waitMs: Math.round(waitMs), reason: describe(err) });
-        if (!(await sleep(waitMs, this.#signal))) throw this.#abortedError(shown)!;
+        await delay(waitMs, undefined, { signal }).catch(() => {
+          throw abortedError(shown);
+        });
+      } finally {
+        request?.release();
       }
     }
   }
@@ -195,7 +212,7 @@ export class GwsClient {
     await Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.close()));
   }
 
-  async #open(url: URL, shown: string): Promise<AsyncIterable<Uint8Array>> {
+  async #open(url: URL, shown: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
     const cookie = this.#jar.header(url);
@@ -207,7 +224,7 @@ export class GwsClient {
       headers,
       headersTimeout: this.#headersTimeout,
       bodyTimeout: this.#bodyTimeout,
-      signal: this.#signal,
+      signal,
     });
     this.#jar.store(url, response.headers['set-cookie']);
     const status = response.statusCode;
@@ -234,7 +251,8 @@ export class GwsClient {
 
   #isRetryable(err: unknown): boolean {
     if (err instanceof RetryableStatus) return true;
-    if (err instanceof RcbsError) return err.code === 'RCBS_GWS_STATUS' && err.details.statusCode === 4;
+    // A body statusCode: GWS_STATUS_CODES says (only 4, internal error, today).
+    if (err instanceof RcbsError) return err.details.statusCode !== undefined && gwsStatusRule(err.details.statusCode).retry;
     return isRetryableError(this.#retry, err);
   }
 
@@ -268,27 +286,20 @@ export class GwsClient {
     const found = this.#env ? envProxyFor(new URL(shown), this.#env) : undefined;
     return found ? `the proxy ${found.shown} from ${found.variable} (its address, credentials) or NO_PROXY` : 'gwsProxyHost/gwsProxyPort (or HTTPS_PROXY) if a proxy is needed';
   }
-
-  #abortedError(shown: string): RcbsError | undefined {
-    if (!this.#signal?.aborted) return undefined;
-    return new RcbsError('RCBS_ABORTED', `interrupted while querying GWS (${shown})`, { url: shown });
-  }
 }
 
-/** A client configured from the run: config, credentials, logger and abort signal. */
+/** A client configured from the run: config, credentials, logger and abort signal. The
+ * config was validated once at load (a URL) and the component's requiresConfig made sure
+ * gwsUriPrefix is set: nothing here checks it again. */
 export function createGwsClient(context: RunContext, overrides: Partial<GwsClientOptions> = {}): GwsClient {
   const { config, credentials } = context;
-  if (!config.gwsUriPrefix) {
-    throw new RcbsError('RCBS_CONFIG_INVALID', 'gwsUriPrefix is not set: give the GWS URL Genesys provided (e.g. https://example.com/api/v2) in config.properties.', {
-      key: 'gwsUriPrefix',
-    });
-  }
   return new GwsClient({
     uriPrefix: config.gwsUriPrefix,
     username: credentials.gwsUsername,
     password: credentials.gwsPassword,
     proxyHost: config.gwsProxyHost,
     proxyPort: config.gwsProxyPort,
+    connections: Math.max(4, config.gwsConcurrency),
     caFile: config.caFile,
     env: context.env,
     signal: context.signal,
@@ -297,22 +308,48 @@ export function createGwsClient(context: RunContext, overrides: Partial<GwsClien
   });
 }
 
-/** Maps a body's statusCode (SPEC §4) to an error; 0 or absent passes. */
+/** What rcbs does with one body statusCode: the error it becomes, whether another try may help. */
+export interface GwsStatusRule {
+  /** SPEC §4's name for the code, shown in the message. */
+  meaning: string;
+  error: Extract<ErrorCode, 'RCBS_GWS_AUTH' | 'RCBS_GWS_FORBIDDEN' | 'RCBS_GWS_STATUS'>;
+  retry: boolean;
+  /** What the operator can do, after the message. */
+  advice?: string;
+}
+
+const FORBIDDEN_ADVICE = 'The account in GWS_USERNAME lacks permission for recordings: ask the tenant administrator to grant it.';
+
+/**
+ * SPEC §4's body statusCodes as data (STYLE.md: policy is data). 0 is OK; a code not
+ * listed is RCBS_GWS_STATUS and not retried (OTHER_STATUS). Only 4, a server-side
+ * failure, is worth another try; the others say something a retry will not change.
+ */
+export const GWS_STATUS_CODES: ReadonlyMap<number, GwsStatusRule> = new Map<number, GwsStatusRule>([
+  [20, { meaning: 'not authenticated', error: 'RCBS_GWS_AUTH', retry: false }],
+  [3, { meaning: 'forbidden', error: 'RCBS_GWS_FORBIDDEN', retry: false, advice: FORBIDDEN_ADVICE }],
+  [5, { meaning: 'no permission', error: 'RCBS_GWS_FORBIDDEN', retry: false, advice: FORBIDDEN_ADVICE }],
+  [6, { meaning: 'not found', error: 'RCBS_GWS_STATUS', retry: false, advice: 'Check gwsUriPrefix, gwsRecordingsUri and gwsSettingsUri.' }],
+  [4, { meaning: 'internal error', error: 'RCBS_GWS_STATUS', retry: true, advice: 'GWS failed on its side on every attempt; try again later.' }],
+  [10, { meaning: 'validation error', error: 'RCBS_GWS_STATUS', retry: false }],
+]);
+const OTHER_STATUS: GwsStatusRule = { meaning: 'not a code SPEC §4 lists', error: 'RCBS_GWS_STATUS', retry: false };
+
+/** The rule for a statusCode as the body gave it (a number, or digits in a string). */
+export function gwsStatusRule(statusCode: unknown): GwsStatusRule {
+  return (typeof statusCode === 'number' && GWS_STATUS_CODES.get(statusCode)) || OTHER_STATUS;
+}
+
+/** Maps a body's statusCode (SPEC §4) to an error by GWS_STATUS_CODES; 0 or absent passes. */
 export function checkStatusCode(statusCode: unknown, statusMessage: unknown, shown: string, username?: string): void {
   if (statusCode === undefined || statusCode === null) return;
   const code = typeof statusCode === 'string' && /^-?\d+$/.test(statusCode.trim()) ? Number(statusCode) : statusCode;
   if (code === 0) return;
   const message = typeof statusMessage === 'string' && statusMessage.length > 0 ? statusMessage : undefined;
-  const suffix = message ? ` ("${message}")` : '';
-  if (code === 20) throw authError(shown, `statusCode 20, not authenticated${suffix}`, username);
-  if (code === 3 || code === 5) {
-    throw new RcbsError(
-      'RCBS_GWS_FORBIDDEN',
-      `GWS refused GET ${shown} with statusCode ${code}${suffix}: the account in GWS_USERNAME lacks permission for recordings. Ask the tenant administrator to grant it.`,
-      { url: shown, statusCode: code, statusMessage: message },
-    );
-  }
-  throw new RcbsError('RCBS_GWS_STATUS', `GWS answered GET ${shown} with statusCode ${String(code)}${suffix}.`, {
+  const rule = gwsStatusRule(code);
+  const what = `statusCode ${String(code)}, ${rule.meaning}${message ? ` ("${message}")` : ''}`;
+  if (rule.error === 'RCBS_GWS_AUTH') throw authError(shown, what, username);
+  throw new RcbsError(rule.error, `GWS answered GET ${shown} with ${what}.${rule.advice ? ` ${rule.advice}` : ''}`, {
     url: shown,
     statusCode: code,
     statusMessage: message,
@@ -326,6 +363,10 @@ export function badBody(shown: string, what: string, sample?: string): RcbsError
   });
 }
 
+function abortedError(shown: string): RcbsError {
+  return new RcbsError('RCBS_ABORTED', `interrupted while querying GWS (${shown})`, { url: shown });
+}
+
 function authError(shown: string, why: string, username: string | undefined): RcbsError {
   const who = username ? `the account "${username}" in GWS_USERNAME` : 'GWS_USERNAME (not set)';
   return new RcbsError(
@@ -333,19 +374,6 @@ function authError(shown: string, why: string, username: string | undefined): Rc
     `GWS refused the credentials for GET ${shown} (${why}). Check ${who} and GWS_PASSWORD: the tenant administrator account, as username@customer_tenant.com.`,
     { url: shown },
   );
-}
-
-function checkedPrefix(prefix: string): string {
-  let url: URL;
-  try {
-    url = new URL(prefix);
-  } catch {
-    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsUriPrefix "${prefix}" is not a URL: expected e.g. https://example.com/api/v2.`, { key: 'gwsUriPrefix', value: prefix });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RcbsError('RCBS_CONFIG_INVALID', `gwsUriPrefix "${displayUrl(url)}" must start with https:// or http://.`, { key: 'gwsUriPrefix' });
-  }
-  return prefix;
 }
 
 /** gwsProxyHost may come with or without a scheme (the guide shows `http://10.0.1.31`). */

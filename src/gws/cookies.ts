@@ -41,7 +41,10 @@ export class CookieJar {
     const name = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
     let path = defaultPath(url.pathname);
-    let expires: number | undefined;
+    let maxAgeExpires: number | undefined;
+    let dateExpires: number | undefined;
+    // Attributes only: the name=value pair is not looked at here, so a value that
+    // happens to read "max-age" or "expires" changes nothing.
     for (const attribute of attributes) {
       const [key = '', ...rest] = attribute.split('=');
       const attrValue = rest.join('=').trim();
@@ -50,18 +53,19 @@ export class CookieJar {
           if (attrValue.startsWith('/')) path = attrValue;
           break;
         case 'max-age': {
-          const seconds = Number(attrValue);
-          if (Number.isFinite(seconds)) expires = now + seconds * 1000;
+          // RFC 6265 §5.2.2: an optional "-" and digits, else the attribute is ignored.
+          if (/^-?\d+$/.test(attrValue)) maxAgeExpires = now + Number(attrValue) * 1000;
           break;
         }
         case 'expires': {
-          // Max-Age wins over Expires (RFC 6265 §5.3).
           const date = Date.parse(attrValue);
-          if (!Number.isNaN(date) && !/max-age/i.test(header)) expires = date;
+          if (!Number.isNaN(date)) dateExpires = date;
           break;
         }
       }
     }
+    // Max-Age wins over Expires, whichever comes first (RFC 6265 §5.3 step 3).
+    const expires = maxAgeExpires ?? dateExpires;
     let cookies = this.#byHost.get(url.host);
     if (!cookies) this.#byHost.set(url.host, (cookies = new Map()));
     if (expires !== undefined && expires <= now) cookies.delete(name);

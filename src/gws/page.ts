@@ -9,7 +9,7 @@
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import Assembler from 'stream-json/assembler.js';
 import { none, isMany, getManyValues } from 'stream-chain/defs.js';
-import type { Recording } from '../../pipeline/types.js';
+import type { Recording } from '../pipeline/types.js';
 import { badBody, checkStatusCode } from './client.js';
 
 export interface PageSummary {

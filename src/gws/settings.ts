@@ -2,8 +2,8 @@
 // (SPEC §4). The config extensions s3Bucket / s3Region / s3Endpoint override each
 // field (SPEC §3) for deployments whose settings API does not say, or says wrong.
 
-import { RcbsError } from '../../errors.js';
-import type { RunContext } from '../../pipeline/types.js';
+import { RcbsError } from '../errors.js';
+import type { RunContext } from '../pipeline/types.js';
 import { createGwsClient, displayUrl, type GwsClient, type GwsClientOptions } from './client.js';
 
 export interface S3Settings {

@@ -1,0 +1,265 @@
+// Pins concurrent GWS slices (SPEC §8, gwsConcurrency; issue 15): the window's slices are
+// queried up to `concurrency` at once and never more (a real HTTP server counts the
+// requests in flight; it holds each answer until the expected number are waiting, so the
+// count is reached without guessing at timings); every recording comes once, in its
+// slice's order, though slices interleave; backpressure still holds per slice (at most
+// one page requested ahead of what the consumer reached in that slice); a failing slice
+// fails the window at once and cancels the others' requests; an abort stops every slice;
+// a consumer that stops early closes them all; the progress fraction only grows.
+
+import t, { type Test } from 'tap';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import _ from 'highland';
+import { createGwsClient } from '../src/gws/client.js';
+import { recordingsInWindow } from '../src/gws/paging.js';
+import { recordingStream, WindowProgress } from '../src/sources/gws/source.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import { configWith } from '../src/config/defaults.js';
+import type { PipelineRecord } from '../src/pipeline/types.js';
+import type { RcbsError } from '../src/errors.js';
+
+const SLICE = 1000;
+
+interface PageRequest {
+  slice: number;
+  offset: number;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/**
+ * A GWS whose slice k holds `pagesPerSlice` full pages of `pageSize` recordings plus one
+ * short page, answered by `answer` (default: at once). It counts requests in flight and
+ * notes which were closed by the client before an answer.
+ */
+async function startGws(
+  t: Test,
+  options: { pageSize: number; pagesPerSlice: number; answer?: (request: PageRequest, respond: () => void) => void; onRequest?: (request: PageRequest) => void },
+) {
+  const state = {
+    /** Requests received and not answered yet. */
+    inFlight: 0,
+    maxInFlight: 0,
+    requests: [] as Array<{ slice: number; offset: number }>,
+    closedUnanswered: 0,
+    /** The slices of the requests the client closed before an answer came. */
+    closedSlices: [] as number[],
+  };
+  let idle: (() => void) | undefined;
+  /** Resolves when no request is waiting (answered, or closed by the client). */
+  const whenIdle = () => new Promise<void>((resolve) => (state.inFlight === 0 ? resolve() : (idle = resolve)));
+  const settled = () => {
+    state.inFlight--;
+    if (state.inFlight === 0) idle?.();
+  };
+  const server = createServer((req, res) => {
+    const q = new URL(req.url!, 'http://x').searchParams;
+    const slice = Number(q.get('startTime')) / SLICE;
+    const offset = Number(q.get('offset'));
+    state.requests.push({ slice, offset });
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    let answered = false;
+    res.on('close', () => {
+      if (answered) return;
+      answered = true;
+      state.closedUnanswered++;
+      state.closedSlices.push(slice);
+      settled();
+    });
+    const respond = () => {
+      if (answered || res.destroyed) return;
+      answered = true;
+      settled();
+      const page = offset / options.pageSize;
+      const count = page < options.pagesPerSlice ? options.pageSize : page === options.pagesPerSlice ? 1 : 0;
+      const recordings = Array.from({ length: count }, (_, i) => ({ id: `s${slice}-${offset + i}`, stopTime: new Date(slice * SLICE + offset + i).toISOString() }));
+      res.writeHead(200).end(JSON.stringify({ statusCode: 0, recordings }));
+    };
+    options.onRequest?.({ slice, offset, req, res });
+    if (options.answer) options.answer({ slice, offset, req, res }, respond);
+    else respond();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { state, whenIdle, prefix: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const slices = (count: number) => Array.from({ length: count }, (_, k) => ({ start: k * SLICE, end: (k + 1) * SLICE }));
+
+/**
+ * Holds answers until `n` requests wait, then lets everything through: a client that
+ * never has `n` in flight meets the fallback after 3 s and fails the count instead of
+ * hanging the test.
+ */
+function gateAt(t: Test, n: number) {
+  const held: Array<() => void> = [];
+  let open = false;
+  const release = () => {
+    open = true;
+    for (const r of held.splice(0)) r();
+  };
+  const fallback = setTimeout(release, 3000);
+  t.teardown(() => clearTimeout(fallback));
+  return (_request: PageRequest, respond: () => void) => {
+    if (open) return respond();
+    held.push(respond);
+    if (held.length >= n) release();
+  };
+}
+
+for (const concurrency of [1, 3]) {
+  t.test(`gwsConcurrency ${concurrency}: that many slices in flight at once, never more; every recording once`, async (t) => {
+    const pageSize = 4;
+    const gws = await startGws(t, { pageSize, pagesPerSlice: 2, answer: gateAt(t, concurrency) });
+    const client = createGwsClient(createRunContext({ config: configWith({ gwsUriPrefix: gws.prefix }) }));
+    t.teardown(() => client.close());
+    const ids: string[] = [];
+    for await (const r of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize, slices: slices(7), concurrency, ahead: pageSize })) ids.push(r.id as string);
+
+    t.equal(gws.state.maxInFlight, concurrency, `${concurrency} request(s) in flight at most, and reached`);
+    const expected = slices(7).flatMap((_, k) => Array.from({ length: 2 * pageSize + 1 }, (_, i) => `s${k}-${i}`));
+    t.same([...ids].sort(), [...expected].sort(), 'every recording once');
+    for (let k = 0; k < 7; k++) {
+      const mine = ids.filter((id) => id.startsWith(`s${k}-`));
+      t.same(mine, expected.filter((id) => id.startsWith(`s${k}-`)), `slice ${k} in its own order`);
+    }
+    if (concurrency === 1) t.same(ids, expected, 'one at a time: oldest slice first, as the guide');
+    t.same(
+      [...new Set(gws.state.requests.map((r) => r.slice))],
+      [0, 1, 2, 3, 4, 5, 6],
+      'slices are started oldest first',
+    );
+  });
+}
+
+t.test('backpressure per slice: a slow consumer sees at most one page requested ahead in each slice', async (t) => {
+  const pageSize = 3;
+  const pagesPerSlice = 4;
+  const consumed = [0, 0, 0, 0];
+  let worstAhead = 0;
+  // Pages a request reaches ahead of what the consumer reached in its slice, at arrival.
+  const ahead = (slice: number, page: number) => page + 1 - Math.ceil(consumed[slice]! / pageSize);
+  // Requests for a page that went out before the consumer had finished the page before it:
+  // the read-ahead at work (without it, page p is asked for only once item p × pageSize is).
+  let overlapped = 0;
+  const gws = await startGws(t, {
+    pageSize,
+    pagesPerSlice,
+    onRequest: (r) => {
+      worstAhead = Math.max(worstAhead, ahead(r.slice, r.offset / pageSize));
+      if (r.offset > 0 && consumed[r.slice]! < r.offset) overlapped++;
+    },
+  });
+  const context = createRunContext({ config: configWith({ gwsUriPrefix: gws.prefix }) });
+  const records = recordingStream(context, createGwsClient(context), { recordingsUri: '/recordings', pageSize, slices: slices(4), concurrency: 4 });
+  const pull = () =>
+    new Promise<PipelineRecord | undefined>((resolve, reject) =>
+      records.pull((err, value) => (err ? reject(err) : resolve(_.isNil(value) ? undefined : (value as PipelineRecord)))),
+    );
+  let total = 0;
+  for (;;) {
+    const record = await pull();
+    if (!record) break;
+    total++;
+    const slice = Number(/^s(\d+)-/.exec(record.recording.id as string)![1]);
+    consumed[slice]!++;
+    // Give every slice the chance to run ahead: its requests go out, its pages come in.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let k = 0; k < 4; k++) {
+      const requested = gws.state.requests.filter((r) => r.slice === k).length;
+      const reached = Math.ceil(consumed[k]! / pageSize);
+      worstAhead = Math.max(worstAhead, requested - reached);
+    }
+  }
+  t.equal(total, 4 * (pagesPerSlice * pageSize + 1));
+  t.equal(worstAhead, 1, 'each slice one page ahead of the consumer at most');
+  t.ok(overlapped > 0, `${overlapped} pages were requested while the consumer was still on the page before`);
+  t.equal(gws.state.requests.length, 4 * (pagesPerSlice + 1), 'one request per page, nothing fetched twice');
+});
+
+t.test('a failing slice fails the window at once and cancels the requests of the others', async (t) => {
+  let failing: ServerResponse | undefined;
+  const gws = await startGws(t, {
+    pageSize: 5,
+    pagesPerSlice: 1,
+    answer: (request) => {
+      // Slices 0, 1 and 3 never answer; slice 2 fails once all four are waiting.
+      if (request.slice === 2) failing = request.res;
+      if (gws.state.inFlight === 4) failing!.writeHead(200).end('{"statusCode":10,"statusMessage":"Validation error"}'); // outside `respond`: the server's count sees it as closed
+    },
+  });
+  const client = createGwsClient(createRunContext({ config: configWith({ gwsUriPrefix: gws.prefix }) }));
+  t.teardown(() => client.close());
+  const started = performance.now();
+  await t.rejects(
+    (async () => {
+      for await (const _ of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize: 5, slices: slices(6), concurrency: 4, ahead: 5 })) void _;
+    })(),
+    { code: 'RCBS_GWS_STATUS', message: /statusCode 10/ },
+  );
+  t.ok(performance.now() - started < 5000, 'not held by the slices still waiting (headersTimeout is 30 s)');
+  t.equal(gws.state.requests.length, 4, 'slices 4 and 5 never started');
+  await gws.whenIdle();
+  t.same(gws.state.closedSlices.filter((slice) => slice !== 2).sort(), [0, 1, 3], "the other slices' requests were cancelled");
+});
+
+t.test('an abort stops every slice in flight', async (t) => {
+  const controller = new AbortController();
+  const gws = await startGws(t, {
+    pageSize: 5,
+    pagesPerSlice: 1,
+    answer: () => {
+      if (gws.state.inFlight === 3) controller.abort(); // all three are waiting now
+    },
+  });
+  const client = createGwsClient(createRunContext({ config: configWith({ gwsUriPrefix: gws.prefix }), signal: controller.signal }));
+  t.teardown(() => client.close());
+  let error: RcbsError | undefined;
+  try {
+    for await (const _ of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize: 5, slices: slices(5), concurrency: 3, ahead: 5 })) void _;
+  } catch (err) {
+    error = err as RcbsError;
+  }
+  t.match(error, { code: 'RCBS_ABORTED', exitCode: 130 });
+  await gws.whenIdle();
+  t.equal(gws.state.closedUnanswered, 3, 'all three requests were closed');
+  t.equal(gws.state.requests.length, 3, 'no slice started after the abort');
+});
+
+t.test('a consumer that stops early closes every slice and asks for nothing more', async (t) => {
+  const gws = await startGws(t, { pageSize: 2, pagesPerSlice: 50 });
+  const client = createGwsClient(createRunContext({ config: configWith({ gwsUriPrefix: gws.prefix }) }));
+  t.teardown(() => client.close());
+  const got: string[] = [];
+  for await (const r of recordingsInWindow(client, { recordingsUri: '/recordings', pageSize: 2, slices: slices(8), concurrency: 4, ahead: 2 })) {
+    got.push(r.id as string);
+    if (got.length === 5) break;
+  }
+  const after = gws.state.requests.length;
+  t.ok(after <= 4 * 3, `${after} requests: at most a few pages per running slice`);
+  // One more round trip's worth of event-loop turns: nothing else goes out.
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.equal(gws.state.requests.length, after, 'no request after the stop');
+  t.notOk(gws.state.requests.some((r) => r.slice >= 4), 'slices beyond the first four never started');
+});
+
+// The progress line's ETA: with slices interleaving, "how far is the newest stopTime"
+// jumps back and forth; the sum of each slice's own progress only grows.
+t.test('the window fraction sums each slice’s progress, in whatever order recordings come', async (t) => {
+  const day = 86_400_000;
+  const base = Date.UTC(2026, 0, 1);
+  const progress = new WindowProgress([0, 1, 2, 3].map((k) => ({ start: base + k * day, end: base + (k + 1) * day })));
+  const at = (slice: number, share: number) => new Date(base + slice * day + share * day).toISOString();
+  t.equal(progress.fraction(at(2, 0.5)), 0.125, 'half of one slice of four');
+  t.equal(progress.fraction(at(0, 0.5)), 0.25, 'an older slice adds its share, the fraction does not go back');
+  t.equal(progress.fraction(at(2, 0.25)), 0.25, 'an earlier stopTime in a slice changes nothing');
+  t.equal(progress.fraction(at(1, 1)), 0.25, 'the first instant of slice 2 belongs to slice 2, at its start');
+  t.equal(progress.fraction(at(1, 0.5)), 0.375);
+  t.equal(progress.fraction('not a time'), undefined);
+  t.equal(new WindowProgress([{ start: 0, end: day }]).fraction(at(0, 0.5)), undefined, 'a window from the epoch has no useful share');
+});
