@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peak RSS of the s3-download sink fetching one 1 GiB object from a local
 # @20minutes/s3rver (bench/DOWNLOAD-RESULTS.md). Target: under 150 MB.
-# Usage: [ROUNDS=3 VARIANTS="off default"] bench/download-1gib.sh [workdir]   (needs ~3 GiB free; apt-get install -y time)
+# Usage: [ROUNDS=3 VARIANTS="off default" WAN=1 SIZE_MIB=256] bench/download-1gib.sh [workdir]   (needs ~3 GiB free; apt-get install -y time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-$(mktemp -d)}"
@@ -22,6 +22,14 @@ until grep -q '^READY' "$work/serve.out" 2>/dev/null; do
   sleep 1
 done
 port=$(awk '/^READY/ {print $2}' "$work/serve.out")
+# WAN=1: through the WAN link model (bench/wan/lib.sh: RTT 40 ms, 16 MiB/s per connection, 64 MiB/s link).
+if [ "${WAN:-}" = 1 ]; then
+  . bench/wan/lib.sh
+  start_wan_link "$work" "$port"
+  trap 'kill "$server" $LINK_PID 2>/dev/null || true' EXIT
+  port=$(wan_port "$port")
+  wan_capacity "$work/capacity.runs"
+fi
 
 # ROUNDS (default 1) x VARIANTS (default "default"), alternating: "off" = s3PartThreshold 0 (one
 # GET), "default" = the packaged s3PartSize/s3PartThreshold, a number = that s3PartSize in bytes.

@@ -20,7 +20,8 @@ import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/index.js';
 import { createS3Download } from '../src/sinks/s3-download.js';
 
-const SIZE = 1024 * 1024 * 1024;
+// SIZE_MIB: another size for quicker runs (bench/download-1gib.sh WAN=1 uses 256).
+const SIZE = Number(process.env.SIZE_MIB ?? 1024) * 1024 * 1024;
 const KEY = { awsAccessKeyId: 'S3RVER', awsSecretAccessKey: 'S3RVER' };
 const recording = {
   id: 'bench-rec',
