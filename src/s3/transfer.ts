@@ -9,6 +9,8 @@
 // proved by what the object offers (object-check.ts): its full-object checksum, its
 // MD5 ETag, or its size. Failures are classified by the policy in failure.ts: retried,
 // resumed, restarted, this object's failure, or the run's (RUN_STOPPING_CODES).
+// A large object (PartOptions) continues after its first response as parallel ranged
+// parts (parts.ts): that response's body fills the first part.
 
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
