@@ -88,7 +88,7 @@ check_output() {
     fi
   done < "$work/sizes.txt"
   if [[ $tool == rcbs-* ]]; then
-    local json; json=$(find "$out" -name '*.json' | wc -l)
+    local json; json=$(find "$out" -path '*/.rcbs' -prune -o -name '*.json' -print | wc -l)
     [ "$json" = "$(wc -l < "$work/sizes.txt")" ] || { echo "$tool: $json metadata JSON files, expected one per recording" >&2; bad=1; }
   fi
   return $bad
