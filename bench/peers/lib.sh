@@ -88,7 +88,7 @@ check_output() {
     fi
   done < "$work/sizes.txt"
   if [[ $tool == rcbs-* ]]; then
-    local json; json=$(find "$out" -path '*/.rcbs' -prune -o -name '*.json' -print | wc -l)
+    local json; json=$(find "$out" -name '*.json' -not -path '*/.rcbs/*' | wc -l)
     [ "$json" = "$(wc -l < "$work/sizes.txt")" ] || { echo "$tool: $json metadata JSON files, expected one per recording" >&2; bad=1; }
   fi
   return $bad
@@ -137,8 +137,9 @@ report() {
   local mib; mib=$(echo "$TOTAL_BYTES / 1048576" | bc -l)
   printf '| tool | median wall s | MiB/s | vs rclone | vs awscli | wall+sync s | peak RSS MB (max) | client CPU s | s3rver CPU s |\n|---|---|---|---|---|---|---|---|---|\n'
   local rclone_wall awscli_wall
-  rclone_wall=$(col 1 "$work/rclone.runs" | median)
-  awscli_wall=$(col 1 "$work/awscli.runs" | median)
+  # A peer left out of the tools list shows as "-" in its ratio column.
+  rclone_wall=$( [ -f "$work/rclone.runs" ] && col 1 "$work/rclone.runs" | median || echo 0)
+  awscli_wall=$( [ -f "$work/awscli.runs" ] && col 1 "$work/awscli.runs" | median || echo 0)
   for t in "${tools[@]}"; do
     local wall rss user sys srv syncs
     wall=$(col 1 "$work/$t.runs" | median)
@@ -146,8 +147,11 @@ report() {
     user=$(col 3 "$work/$t.runs" | median); sys=$(col 4 "$work/$t.runs" | median)
     srv=$(col 5 "$work/$t.runs" | median)
     syncs=$(awk '{print $1 + $6}' "$work/$t.runs" | median)
-    printf '| %s | %.2f | %.0f | %.2fx | %.2fx | %.2f | %d | %.2f | %.2f |\n' "$t" "$wall" "$(echo "$mib / $wall" | bc -l)" \
-      "$(echo "$rclone_wall / $wall" | bc -l)" "$(echo "$awscli_wall / $wall" | bc -l)" "$syncs" "$((rss / 1024))" \
+    local vs_rclone=- vs_awscli=-
+    [ "$rclone_wall" != 0 ] && vs_rclone=$(printf '%.2fx' "$(echo "$rclone_wall / $wall" | bc -l)")
+    [ "$awscli_wall" != 0 ] && vs_awscli=$(printf '%.2fx' "$(echo "$awscli_wall / $wall" | bc -l)")
+    printf '| %s | %.2f | %.0f | %s | %s | %.2f | %d | %.2f | %.2f |\n' "$t" "$wall" "$(echo "$mib / $wall" | bc -l)" \
+      "$vs_rclone" "$vs_awscli" "$syncs" "$((rss / 1024))" \
       "$(echo "$user + $sys" | bc -l)" "$srv"
   done
 }
