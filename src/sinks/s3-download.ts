@@ -146,6 +146,29 @@ export async function createS3Download(options: Options, context: RunContext, se
     }
   };
 
+  /** A file proved to be its object (downloaded now, or adopted): into the index, then its outcome. */
+  const landed = async (
+    store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, status: 'downloaded' | 'adopted',
+    proof: { bytes: number; md5: string; etag?: string; verifiedBy: string; checksum?: string },
+  ) => {
+    await store.recordMedia({
+      recordingId: recordingId(record.recording) ?? '',
+      mediaId: media.mediaId,
+      path: relPath,
+      size: proof.bytes,
+      md5: proof.md5,
+      ...(proof.etag !== undefined ? { etag: proof.etag } : {}),
+      verifiedBy: proof.verifiedBy,
+      ...(proof.checksum !== undefined ? { checksum: proof.checksum } : {}),
+      completedAt: Date.now(),
+    });
+    media.status = status;
+    media.path = relPath;
+    media.bytes = proof.bytes;
+    media.verifiedBy = proof.verifiedBy;
+    context.progress({ files: 1 });
+  };
+
   /** A file already at its final path that the index does not know (the original tool's
    * backup, a lost index) is adopted when it proves to be the object (src/s3/adopt.ts). */
   const adopt = async (store: Store, record: PipelineRecord, media: MediaOutcome, relPath: string, key: string): Promise<boolean> => {
@@ -158,22 +181,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       log.info('a file at the final path was not adopted: downloading it again', { path: relPath, reason: adoption.reason });
       return false;
     }
-    await store.recordMedia({
-      recordingId: recordingId(record.recording) ?? '',
-      mediaId: media.mediaId,
-      path: relPath,
-      size: adoption.bytes,
-      md5: adoption.md5,
-      ...(adoption.etag !== undefined ? { etag: adoption.etag } : {}),
-      verifiedBy: adoption.verifiedBy,
-      ...(adoption.checksum !== undefined ? { checksum: adoption.checksum } : {}),
-      completedAt: Date.now(),
-    });
-    media.status = 'adopted';
-    media.path = relPath;
-    media.bytes = adoption.bytes;
-    media.verifiedBy = adoption.verifiedBy;
-    context.progress({ files: 1 });
+    await landed(store, record, media, relPath, 'adopted', adoption);
     log.debug('media file adopted', { path: relPath, verifiedBy: adoption.verifiedBy });
     return true;
   };
@@ -207,23 +215,8 @@ export async function createS3Download(options: Options, context: RunContext, se
         }));
         // downloadObject fsynced the file before returning.
         await write.commit({ synced: true });
-        await store.recordMedia({
-          recordingId: recordingId(record.recording) ?? '',
-          mediaId: media.mediaId,
-          path: relPath,
-          size: result.bytes,
-          md5: result.md5,
-          ...(result.etag !== undefined ? { etag: result.etag } : {}),
-          verifiedBy: result.verifiedBy,
-          ...(result.checksum !== undefined ? { checksum: result.checksum } : {}),
-          completedAt: Date.now(),
-        });
-        media.status = 'downloaded';
-        media.path = relPath;
-        media.bytes = result.bytes;
-        media.verifiedBy = result.verifiedBy;
         progress.flush();
-        context.progress({ files: 1 });
+        await landed(store, record, media, relPath, 'downloaded', result);
         log.debug('media file downloaded', { object: objectUrl({ bucket: location.bucket, key }), path: relPath, bytes: result.bytes, verifiedBy: result.verifiedBy, resumes: result.resumes, ...(result.parts ? { parts: result.parts } : {}) });
       } catch (err) {
         // Stopped before the slot is handed on, so the transfer queued next does not start.
