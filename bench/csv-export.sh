@@ -24,13 +24,9 @@ if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(5000 50000); fi
 rounds="${ROUNDS:-3}"
 read -r -a froms <<< "${FROM:-gws backup}"
 mkdir -p "$work"
-# A private build: dist/ is shared with engineers rebuilding it mid-run.
-snap="$work/rcbs"
-rm -rf "$snap"; mkdir -p "$snap"
-npx tsc -p tsconfig.build.json --outDir "$snap/dist" >/dev/null
-cp -r pipelines schemas package.json "$snap/"
-ln -s "$PWD/node_modules" "$snap/node_modules"
-rcbs="node $snap/dist/cli.js"
+. bench/private-build.sh
+private_build "$work/rcbs"
+rcbs="node $RCBS_SNAPSHOT_CLI"
 jqprog="$PWD/bench/calls.jq"
 backup_ndjson="$PWD/bench/pipelines/backup-ndjson.json"
 

@@ -22,14 +22,9 @@ if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(5000 50000); fi
 page="${PAGE:-100}"
 rounds="${ROUNDS:-3}"
 mkdir -p "$work"
-# A private build: dist/ is shared with engineers rebuilding it mid-run. The snapshot
-# keeps the package layout (dist, pipelines, schemas, node_modules) that rcbs resolves.
-snap="$work/rcbs"
-rm -rf "$snap"; mkdir -p "$snap"
-npx tsc -p tsconfig.build.json --outDir "$snap/dist" >/dev/null
-cp -r pipelines schemas package.json "$snap/"
-ln -s "$PWD/node_modules" "$snap/node_modules"
-rcbs=(node "$snap/dist/cli.js")
+. bench/private-build.sh
+private_build "$work/rcbs"
+rcbs=(node "$RCBS_SNAPSHOT_CLI")
 
 sandbox_pid=
 outputs() { rm -rf "$work"/rcbs-*-r* "$work"/plain-*-r* "$work"/atomic-*-r* "$work"/*.runs; }
@@ -88,7 +83,7 @@ for n in "${sizes[@]}"; do
   summary "$n"
   if [ "${PROFILE:-0}" = 1 ] && [ "$n" = "${sizes[-1]}" ]; then
     rm -rf "$work/prof" "$work/rcbs-prof-$n"
-    node --cpu-prof --cpu-prof-dir="$work/prof" "$snap/dist/cli.js" run metadata-export --config "$sdir/config.properties" \
+    node --cpu-prof --cpu-prof-dir="$work/prof" "$RCBS_SNAPSHOT_CLI" run metadata-export --config "$sdir/config.properties" \
       --set "targetDir=$work/rcbs-prof-$n" --set "gwsPageSize=$page" 2> "$work/prof-run.err" >/dev/null
     echo "cpu profile: $(ls "$work"/prof/*.cpuprofile)"
   fi

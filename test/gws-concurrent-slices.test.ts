@@ -5,7 +5,7 @@
 // slice's order, though slices interleave; backpressure still holds per slice (at most
 // one page requested ahead of what the consumer reached in that slice); a failing slice
 // fails the window at once and cancels the others' requests; an abort stops every slice;
-// a consumer that stops early closes them all; the progress fraction only grows.
+// a consumer that stops early closes them all.
 
 import t, { type Test } from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import _ from 'highland';
 import { createGwsClient } from '../src/gws/client.js';
 import { recordingsInWindow } from '../src/gws/paging.js';
-import { recordingStream, WindowProgress } from '../src/sources/gws/source.js';
+import { recordingStream } from '../src/sources/gws/source.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import type { PipelineRecord } from '../src/pipeline/types.js';
@@ -250,16 +250,3 @@ t.test('a consumer that stops early closes every slice and asks for nothing more
 
 // The progress line's ETA: with slices interleaving, "how far is the newest stopTime"
 // jumps back and forth; the sum of each slice's own progress only grows.
-t.test('the window fraction sums each slice’s progress, in whatever order recordings come', async (t) => {
-  const day = 86_400_000;
-  const base = Date.UTC(2026, 0, 1);
-  const progress = new WindowProgress([0, 1, 2, 3].map((k) => ({ start: base + k * day, end: base + (k + 1) * day })));
-  const at = (slice: number, share: number) => new Date(base + slice * day + share * day).toISOString();
-  t.equal(progress.fraction(at(2, 0.5)), 0.125, 'half of one slice of four');
-  t.equal(progress.fraction(at(0, 0.5)), 0.25, 'an older slice adds its share, the fraction does not go back');
-  t.equal(progress.fraction(at(2, 0.25)), 0.25, 'an earlier stopTime in a slice changes nothing');
-  t.equal(progress.fraction(at(1, 1)), 0.25, 'the first instant of slice 2 belongs to slice 2, at its start');
-  t.equal(progress.fraction(at(1, 0.5)), 0.375);
-  t.equal(progress.fraction('not a time'), undefined);
-  t.equal(new WindowProgress([{ start: 0, end: day }]).fraction(at(0, 0.5)), undefined, 'a window from the epoch has no useful share');
-});

@@ -33,8 +33,6 @@ export interface ProgressEvent {
   bytes?: number;
   files?: number;
   recordings?: number;
-  /** Share of the time window done (0..1). Not an ETA: recordings are not spread evenly over time. */
-  fraction?: number;
   /** Bytes of work now known to be coming (a media file's size, a file to decrypt). */
   expectBytes?: number;
   /** Every piece of work is known (the component that announces sizes has seen its last record). */

@@ -10,11 +10,9 @@
 // The HEAD is the only extra round trip, and only for files found without an index
 // entry (SPEC §8): the normal path stays one GET per object.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod } from './object-check.js';
+import { digestFile, offeredCheck, type CheckMethod } from './object-check.js';
 import type { ObjectRef } from './failure.js';
 
 export type Adoption =
@@ -39,21 +37,15 @@ export async function adoptIfSame(client: S3Client, ref: ObjectRef, file: string
   if (check.method === 'size') return { adopted: false, reason: 'the object offers no checksum and no MD5 ETag to prove the bytes by' };
 
   // One pass over the file: the MD5 the index keeps, and the object's checksum if it has one.
-  const md5 = createHash('md5');
-  const digest = isChecksumMethod(check.method) ? await startDigest(check.method) : undefined;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
-    md5.update(chunk as Buffer);
-    digest?.update(chunk as Buffer);
-  }
-  const md5Hex = md5.digest('hex');
-  const actual = digest ? digest.digest() : md5Hex;
+  const digests = await digestFile(file, check.method, signal);
+  const actual = digests.checksum ?? digests.md5;
   if (actual !== check.expected) return { adopted: false, reason: `the bytes on disk differ from the object (${check.method})` };
   return {
     adopted: true,
     bytes: local.size,
-    md5: md5Hex,
+    md5: digests.md5,
     ...(head.ETag !== undefined ? { etag: head.ETag } : {}),
     verifiedBy: check.method,
-    ...(digest ? { checksum: actual } : {}),
+    ...(digests.checksum !== undefined ? { checksum: digests.checksum } : {}),
   };
 }

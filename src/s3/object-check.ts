@@ -10,6 +10,7 @@
 // 3x (CRC64NVME) and 6x (CRC32C) the SDK's pure-JS ones, portable, no native build.
 
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import zlib from 'node:zlib';
 import { createCRC32, createCRC64 } from 'hash-wasm';
 
@@ -120,4 +121,16 @@ export async function startDigest(method: ChecksumMethod): Promise<Digest> {
 
 export function isChecksumMethod(method: string | undefined): method is ChecksumMethod {
   return CHECKSUM_METHODS.includes(method as ChecksumMethod);
+}
+
+/** A file's MD5 (what the index keeps) and, for a checksum method, its S3-style checksum:
+ * one read of the file. Used by verify and by adoption. */
+export async function digestFile(file: string, method?: string, signal?: AbortSignal): Promise<{ md5: string; checksum?: string }> {
+  const md5 = createHash('md5');
+  const checksum = isChecksumMethod(method) ? await startDigest(method) : undefined;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
+    md5.update(chunk as Buffer);
+    checksum?.update(chunk as Buffer);
+  }
+  return { md5: md5.digest('hex'), ...(checksum ? { checksum: checksum.digest() } : {}) };
 }

@@ -113,8 +113,10 @@ export async function createS3Download(options: Options, context: RunContext, se
   const endpointHost = location.endpoint ? new URL(location.endpoint).host : `s3.${location.region}.amazonaws.com`;
   /** Failures that are the whole run's, not one file's (context.stopRun): credentials S3 rejects
    * (exit 2), S3 or its proxy unreachable (exit 4), the target folder, a refused certificate. */
+  // What the certificate advice names as trusted: worked out once, not per failure.
+  const s3Trusted = trustSummary(config.caFile, context.env, 's3');
   const runWide = (error: RcbsError) =>
-    (RUN_STOPPING_CODES.includes(error.code) ? error : undefined) ?? folderWideError(error) ?? untrustedCertificateError(error, 's3', endpointHost, trustSummary(config.caFile, context.env, 's3'));
+    (RUN_STOPPING_CODES.includes(error.code) ? error : undefined) ?? folderWideError(error) ?? untrustedCertificateError(error, 's3', endpointHost, s3Trusted);
 
   const fail = (record: PipelineRecord, media: MediaOutcome, err: unknown) => {
     const error = toRcbsError(err, 'RCBS_S3_TRANSFER');

@@ -11,39 +11,17 @@
 // (never backed up into, or the original tool's) is RCBS_INPUT_MISSING, exit 2,
 // and a backup holding no recording at all fails (exit 1).
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import fg from 'fast-glob';
 import _ from 'highland';
 import { failRecord } from '../pipeline/outcome.js';
 import { defineComponent, type ComponentEvents, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import type { IndexEntry, Store } from '../store/types.js';
-import { isChecksumMethod, startDigest } from '../s3/object-check.js';
+import { digestFile } from '../s3/object-check.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { withOperationSignal } from '../pipeline/abort.js';
 import { STATE_DIR } from '../store/index.js';
-
-export async function md5OfFile(file: string): Promise<string> {
-  return (await digestsOfFile(file)).md5;
-}
-
-/** The file's MD5 and, for a checksum method, its S3-style checksum: one read. */
-async function digestsOfFile(file: string, method?: string): Promise<{ md5: string; checksum?: string }> {
-  const hash = createHash('md5');
-  const checksum = isChecksumMethod(method) ? await startDigest(method) : undefined;
-  await pipeline(createReadStream(file), new Writable({
-    write(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      checksum?.update(chunk);
-      done();
-    },
-  }));
-  return { md5: hash.digest('hex'), ...(checksum ? { checksum: checksum.digest() } : {}) };
-}
 
 /** How an index entry's file was proved; lines from before the method was recorded say md5. */
 function methodOf(entry: IndexEntry): string {
@@ -85,7 +63,7 @@ async function checkMedia(store: Store, record: PipelineRecord, decrypt: Decrypt
       continue;
     }
     const method = methodOf(entry);
-    const digests = await digestsOfFile(file, entry.checksum !== undefined ? method : undefined);
+    const digests = await digestFile(file, entry.checksum !== undefined ? method : undefined);
     if (digests.md5 !== entry.md5) {
       failRecord(record, 'verify', problem(media.mediaId, `${media.path}: corrupt (MD5 ${digests.md5}, indexed ${entry.md5}; downloaded with ${method} check)`));
       continue;
