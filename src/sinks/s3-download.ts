@@ -92,8 +92,11 @@ export async function createS3Download(options: Options, context: RunContext, se
   checkKeyTemplate(config.s3KeyTemplate);
   // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
   // start-up that metadata-only, verify and decrypt runs do without.
+  // The settings call (a round trip to GWS) is on its way while the SDK loads.
+  const locating = resolveS3Location(context);
+  locating.catch(() => {}); // awaited below, after the modules
   const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
-  const location: S3Location = await resolveS3Location(context);
+  const location: S3Location = await locating;
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
   // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
   const partsOn = config.s3PartThreshold > 0;
