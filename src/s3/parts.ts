@@ -78,6 +78,14 @@ export function removePartList(tempPath: string): Promise<void> {
   return unlink(partListOf(tempPath)).catch(() => {});
 }
 
+/** Bytes read back from the temp file at a time to hash a part that finished ahead of the frontier. */
+const READ_BACK_BYTES = 1 << 20;
+/** Bytes a part's file writer holds before the socket waits: a parted object has up to
+ * 2 x numThreads of them at once, so a quarter of the whole-object writer's 1 MiB (still
+ * several socket chunks per writev). Measured on the loopback backup: peak RSS 130-132 MB
+ * against 135-144 MB with 1 MiB, the same CPU (BENCHMARKS.md). */
+const PART_SINK_BYTES = 256 << 10;
+
 interface Part {
   index: number;
   start: number;
@@ -135,6 +143,10 @@ export class PartedDownload {
   #stop = new AbortController();
   /** Runs so far: a spare connection granted after its run ended does nothing in a later one. */
   #generation = 0;
+  /** The read-back buffer, allocated at the first read and kept: a pass starts on almost every
+   * chunk that lands ahead of the frontier, and most find nothing to read (a fresh 1 MiB per
+   * pass was ~40 MB of garbage ArrayBuffers at the peak of a loopback backup). */
+  #readBack: Buffer | undefined;
 
   constructor(request: PartedRequest) {
     this.#r = request;
@@ -182,6 +194,7 @@ export class PartedDownload {
     const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await this.#catchUp();
+    this.#readBack = undefined;
     if (this.#hashError) throw this.#hashError;
     await this.#listWrite;
     if (progress.written !== total) {
@@ -293,7 +306,7 @@ export class PartedDownload {
       at.written += length;
       part.received += length;
       this.#landed(chunks, offset, length);
-    }, watch);
+    }, watch, PART_SINK_BYTES);
     // The generator waits on the body: a stall or a stop must end the body itself, or the
     // pipeline would wait for the socket's own timeout.
     const onAbort = () => body.destroy(abort.reason instanceof Error ? abort.reason : undefined);
@@ -334,12 +347,12 @@ export class PartedDownload {
     this.#hashing = hashing;
     void (async () => {
       const { progress, file, partSize, total } = this.#r;
-      const buffer = Buffer.allocUnsafe(Math.min(1 << 20, partSize));
       try {
         while (progress.written < total) {
           const part = this.#parts[Math.floor(progress.written / partSize)]!;
           const available = part.start + part.received - progress.written;
           if (available <= 0) break;
+          const buffer = (this.#readBack ??= Buffer.allocUnsafe(Math.min(READ_BACK_BYTES, partSize)));
           const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, available), progress.written);
           if (bytesRead === 0) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.#r.ref)}: the temp file ends before byte ${progress.written}`, { ...this.#r.ref, retryable: true });
           const bytes = buffer.subarray(0, bytesRead);

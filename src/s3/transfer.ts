@@ -84,7 +84,13 @@ export interface Progress {
  * thread pool: when a transfer breaks, that write may still land and move the progress
  * after the stream has failed, and a resume computed before it would write the rest at
  * the wrong offset (the MD5 caught it; the retry refetched from zero). */
-export function fileSink(file: FileHandle, progress: { written: number }, written: (chunks: Buffer[], length: number) => void, watch: StallWatch): Writable & { idle(): Promise<void> } {
+export function fileSink(
+  file: FileHandle,
+  progress: { written: number },
+  written: (chunks: Buffer[], length: number) => void,
+  watch: StallWatch,
+  highWaterMark = 1 << 20,
+): Writable & { idle(): Promise<void> } {
   let inflight: Promise<void> = Promise.resolve();
   // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
   // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
@@ -109,7 +115,7 @@ export function fileSink(file: FileHandle, progress: { written: number }, writte
     watch.activity(false);
   };
   const sink = new Writable({
-    highWaterMark: 1 << 20,
+    highWaterMark,
     write(chunk: Buffer, _encoding, callback) {
       inflight = writeChunks([chunk]);
       inflight.then(() => callback(), callback);

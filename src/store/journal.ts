@@ -11,7 +11,6 @@
 // Appends are group-committed: lines that arrive while a write+fsync is running
 // go out together in the next one, so many concurrent transfers share fsyncs.
 
-import { createReadStream } from 'node:fs';
 import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { storeIoError } from './fs-errors.js';
@@ -28,28 +27,57 @@ export interface JournalLine {
   complete: boolean;
 }
 
+/** Bytes read at a time when a journal is loaded; a longer line grows the buffer. */
+const READ_BYTES = 1 << 20;
+
 /** Streams the lines of a file (flat memory for a big index). Missing file: no lines.
- * Split on bytes, not characters, so byte counts stay exact even for invalid UTF-8. */
+ * Split on bytes, not characters, so byte counts stay exact even for invalid UTF-8.
+ * One buffer is read into again and again: a read stream's fresh 1 MiB chunk per read,
+ * plus a copy per chunk to join a line cut in two, left ~40 MB of ArrayBuffers for the
+ * GC to find after loading a 20 MB journal (the peak RSS of opening a 50k backup). */
 export async function* journalLines(file: string): AsyncGenerator<JournalLine> {
-  let rest = Buffer.alloc(0);
-  let number = 0;
-  let offset = 0;
+  let handle: FileHandle;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      let buf = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
-      let nl: number;
-      while ((nl = buf.indexOf(0x0a)) !== -1) {
-        yield { number: ++number, offset, text: buf.subarray(0, nl).toString('utf8'), bytes: nl, complete: true };
-        offset += nl + 1;
-        buf = buf.subarray(nl + 1);
-      }
-      rest = Buffer.from(buf);
-    }
+    handle = await open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw storeIoError('read', file, err);
   }
-  if (rest.length > 0) yield { number: ++number, offset, text: rest.toString('utf8'), bytes: rest.length, complete: false };
+  let buffer = Buffer.allocUnsafe(READ_BYTES);
+  /** Bytes of a line not finished yet, at the start of `buffer`. */
+  let kept = 0;
+  let number = 0;
+  let offset = 0;
+  try {
+    for (;;) {
+      if (kept === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, kept);
+        buffer = bigger;
+      }
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, kept, buffer.length - kept, offset + kept));
+      } catch (err) {
+        throw storeIoError('read', file, err);
+      }
+      if (bytesRead === 0) break;
+      const end = kept + bytesRead;
+      const filled = buffer.subarray(0, end);
+      let start = 0;
+      let nl: number;
+      while ((nl = filled.indexOf(0x0a, start)) !== -1) {
+        yield { number: ++number, offset, text: buffer.toString('utf8', start, nl), bytes: nl - start, complete: true };
+        offset += nl - start + 1;
+        start = nl + 1;
+      }
+      kept = end - start;
+      buffer.copy(buffer, 0, start, end);
+    }
+    if (kept > 0) yield { number: ++number, offset, text: buffer.toString('utf8', 0, kept), bytes: kept, complete: false };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The entry a line holds, or undefined for a blank, garbled or wrong-shaped line. */
