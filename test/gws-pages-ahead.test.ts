@@ -11,13 +11,15 @@
 //   recording once, and no request by offset after the first by cursor;
 // - a page ahead that fails (HTTP 500, a reset socket) past the slice's end does not fail the
 //   run; a page the slice needs that fails still fails it;
-// - a consumer that stops early cancels the pages ahead: the server sees them closed.
+// - a consumer that stops early cancels the pages ahead: the server sees them closed;
+// - the request budget gives a permit back to a page a slice needs before any page ahead.
 
 import t, { type Test } from 'tap';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGwsClient } from '../src/gws/client.js';
 import { recordingsInWindow } from '../src/gws/paging.js';
+import { RequestBudget } from '../src/gws/pages-ahead.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
@@ -196,4 +198,35 @@ t.test('a consumer that stops early cancels the pages ahead: the server sees the
   t.equal(gws.state.closedUnanswered, held, `the ${held} pages ahead were closed by the client`);
   t.ok(held >= 3 && held <= 4, 'never more than the budget in flight');
   t.equal(gws.state.maxInFlight <= 4, true, 'at most 4 requests open at once');
+});
+
+t.test('the request budget: a needed page waits its turn and goes before any page ahead', async (t) => {
+  const budget = new RequestBudget(2);
+  const never = new AbortController().signal;
+  const first = await budget.take(never);
+  const second = budget.tryTake()!;
+  t.ok(second, 'a page ahead takes a permit that is free');
+  t.equal(budget.tryTake(), undefined, 'none free: no page ahead');
+  const filled: string[] = [];
+  budget.onFree(() => filled.push('fill'));
+  let waited: (() => void) | undefined;
+  const needed = budget.take(never).then((release) => (waited = release));
+  second();
+  await needed;
+  t.ok(waited, 'the permit given back went to the page that waited');
+  t.same(filled, [], 'pages ahead were not offered it');
+  t.equal(budget.tryTake(), undefined, 'and it is not free');
+  first();
+  t.same(filled, ['fill'], 'a permit nobody waits for is offered to pages ahead');
+  second();
+  t.same(filled, ['fill'], 'giving a permit back twice does nothing');
+  const aborting = new AbortController();
+  const taken = budget.tryTake()!;
+  const pending = budget.take(aborting.signal);
+  aborting.abort();
+  const noPermit = await pending;
+  noPermit();
+  taken();
+  waited!();
+  t.ok(budget.tryTake() && budget.tryTake() && !budget.tryTake(), 'an aborted wait takes no permit: both are free again');
 });
