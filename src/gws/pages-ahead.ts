@@ -2,12 +2,15 @@
 // so a slow GWS answers several pages of one slice at once without changing what is asked:
 // - RequestBudget: the window's GWS recordings requests in flight (gwsConcurrency), shared
 //   by every slice. A page a slice needs now waits for a permit; a page ahead takes one
-//   only when it is free right now and no needed page waits. Pages ahead complete on
-//   their own and give their permit back, so a waiting page always gets one.
+//   only when it is free right now and no needed page waits. A slice waits for a permit
+//   only when it holds none (nothing ahead), and every permit held comes back as its page
+//   is answered and taken, so a waiting page always gets one while the consumer reads.
 // - PagesAhead: once a full page has shown that the server pages by offset (no links.next,
 //   or a links.next that is our own request with only `offset` advanced by the page's
 //   count), the pages at the next offsets, pageSize apart, are requested ahead, each read
-//   whole into an array, at most `budget.size` of them held per slice. paging.ts still
+//   whole into an array. A page ahead keeps its permit until paging takes it, so the pages
+//   in flight or held ahead, over the whole window, are at most gwsConcurrency (memory
+//   bounded by the budget, not by the slices' sizes). paging.ts still
 //   walks the pages one by one in order and asks for each exactly the URL sequential
 //   paging would; a page fetched ahead is used only when its request is that URL (same
 //   origin, path and query parameters as a set). The first page that does not match (an
@@ -94,8 +97,11 @@ interface Slot {
   offset: number;
   stop: AbortController;
   page: Promise<WholePage>;
-  /** Answered (or failed): its permit is back. */
+  /** The slot's permit: given back once its page is answered and taken (or dropped), or failed. */
+  release: Release;
+  /** Answered, or failed. */
   arrived: boolean;
+  taken: boolean;
   dropped: boolean;
 }
 
@@ -154,6 +160,8 @@ export class PagesAhead {
         return undefined;
       }
       this.#taken = this.#slots.shift();
+      slot.taken = true;
+      if (slot.arrived) slot.release();
       this.#fill();
       return slot.page;
     }
@@ -166,6 +174,7 @@ export class PagesAhead {
     this.#nextOffset += this.#pageSize;
     return this.#budget.take(this.#signal).then((release) => {
       const needed = this.#start(url, release);
+      needed.taken = true;
       this.#taken = needed;
       this.#fill();
       return needed.page;
@@ -207,14 +216,15 @@ export class PagesAhead {
   #start(url: URL, release: Release): Slot {
     const stop = new AbortController();
     const offset = Number(url.searchParams.get('offset'));
-    const slot: Slot = { url, offset, stop, page: undefined as never, arrived: false, dropped: false };
+    const slot: Slot = { url, offset, stop, page: undefined as never, release, arrived: false, taken: false, dropped: false };
     // The pattern is checked before the permit goes back, so no offset past a page that ends
-    // it is asked for after that page came.
+    // it is asked for after that page came. A page held keeps its permit until paging takes
+    // it: pages in flight and held ahead, over the whole window, are at most the budget.
     slot.page = readWhole(this.#client, url, AbortSignal.any([this.#signal, stop.signal])).then(
       (page) => {
         slot.arrived = true;
         this.#arrived(slot, page);
-        release();
+        if (slot.taken || slot.dropped) release();
         return page;
       },
       (error: unknown) => {
@@ -252,6 +262,7 @@ export class PagesAhead {
     for (const slot of this.#slots.splice(from)) {
       slot.dropped = true;
       slot.stop.abort();
+      if (slot.arrived) slot.release();
     }
   }
 }
