@@ -71,6 +71,7 @@ t.test('backpressure per slice: a slow consumer sees a bounded number of pages r
   const pagesPerSlice = 12;
   const consumed = [0, 0, 0, 0];
   let worstAhead = 0;
+  let worstTotalAhead = 0;
   // Pages a request reaches ahead of what the consumer reached in its slice, at arrival.
   const ahead = (slice: number, page: number) => page + 1 - Math.ceil(consumed[slice]! / pageSize);
   // Requests for a page that went out before the consumer had finished the page before it:
@@ -99,15 +100,20 @@ t.test('backpressure per slice: a slow consumer sees a bounded number of pages r
     consumed[slice]!++;
     // Give every slice the chance to run ahead: its requests go out, its pages come in.
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    let totalAhead = 0;
     for (let k = 0; k < 4; k++) {
       const requested = gws.state.requests.filter((r) => r.slice === k).length;
       const reached = Math.ceil(consumed[k]! / pageSize);
       worstAhead = Math.max(worstAhead, requested - reached);
+      totalAhead += requested - reached;
     }
+    worstTotalAhead = Math.max(worstTotalAhead, totalAhead);
   }
   t.equal(total, 4 * (pagesPerSlice * pageSize + 1));
   // The budget's 4 pages held ahead per slice, plus the page the source reads ahead (ahead: pageSize).
   t.ok(worstAhead <= 4 + 1, `each slice at most 5 pages ahead of the consumer (${worstAhead}), not the slice's 13`);
+  // The window's budget (4 pages in flight or held ahead) plus each slice's page read ahead.
+  t.ok(worstTotalAhead <= 4 + 4, `at most 8 pages ahead over the whole window (${worstTotalAhead}), not 4 per slice`);
   t.ok(overlapped > 0, `${overlapped} pages were requested while the consumer was still on the page before`);
   const asked = gws.state.requests.map((r) => `${r.slice}@${r.offset}`);
   t.equal(new Set(asked).size, asked.length, 'nothing fetched twice');
