@@ -10,6 +10,7 @@ import process from 'node:process';
 import v8 from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { isRcbsError, toRcbsError } from './errors.js';
+import { startHeapBudget } from './heap.js';
 import { createLogger, sharedStderr, type LogFormat, type LogLevel, type Logger } from './log.js';
 import type { RunCommandOptions } from './commands/run.js';
 import { FIND_HELP } from './commands/find.js';
@@ -306,6 +307,8 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (not when imported by tests).
 const invokedAs = process.argv[1] ?? '';
 if (/(?:^|[\\/])cli\.(?:js|ts)$/.test(invokedAs) || invokedAs.endsWith('/rcbs')) {
+  // Garbage collected before it sets the peak RSS (src/heap.ts); not in tests that import main().
+  startHeapBudget();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -9,31 +9,13 @@
 // A young-generation GC of our own after each RECLAIM_EVERY bytes written bounds the
 // pile. Each costs ~1 ms, and replaces one that V8 would have run a little later.
 //
-// V8 offers no API for it. `--expose-gc` set at run time installs gc() in contexts
-// created afterwards (not in the main one), so one is taken from a new vm context. If
-// that is unavailable (another runtime, a changed V8), nothing is collected early.
+// The collector is V8's gc(), taken as src/heap.ts says.
 
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { collector } from '../heap.js';
 
 const RECLAIM_EVERY = 8 << 20;
 
-type Collect = (options: { type: 'minor' }) => void;
-let collect: Collect | null | undefined;
 let written = 0;
-
-function collector(): Collect | null {
-  if (collect === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : null');
-      collect = typeof gc === 'function' ? (gc as Collect) : null;
-    } catch {
-      collect = null;
-    }
-  }
-  return collect;
-}
 
 /** Counts bytes that reached the disk; every RECLAIM_EVERY of them, frees the dead socket chunks. */
 export function chunksWritten(bytes: number): void {

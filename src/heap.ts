@@ -1,0 +1,59 @@
+// Garbage that V8 would collect later, collected now, so it does not set rcbs's peak RSS.
+//
+// V8 paces its collections for throughput: after a full GC it lets the old generation
+// grow to up to 4x what was live when collecting is cheap, and rcbs's live heap is small
+// and flat (~20 MB) while it allocates fast (a recording parsed, checked, written, gone).
+// On the 50k CSV export from GWS (`--trace-gc`) the old generation reached 82 MB with
+// 21 MB live: ~60 MB of RSS that was only garbage waiting. So a timer looks at the heap
+// every HEAP_CHECK_MS and runs a full GC once it holds HEAP_BUDGET more than was live
+// after the last one: a few full GCs per run of ~5-10 ms each (BENCHMARKS.md).
+//
+// Dead socket chunks are the other pile (their bytes live outside V8's heap):
+// src/s3/socket-garbage.ts frees those with young-generation GCs in step with the bytes
+// written.
+//
+// V8 offers no API for a GC. `--expose-gc` set at run time installs gc() in contexts
+// created afterwards (not in the main one), so one is taken from a new vm context. If
+// that is unavailable (another runtime, a changed V8), nothing is collected early.
+
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/** gc() is a full GC; gc({ type: 'minor' }) a young-generation one. (Node 20's V8 takes
+ * `{ type: 'major' }` for a young-generation GC too: only no argument is a full one.) */
+export type Collect = (options?: { type: 'minor' }) => void;
+let collect: Collect | null | undefined;
+
+/** V8's gc(), or null where it cannot be had. */
+export function collector(): Collect | null {
+  if (collect === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : null');
+      collect = typeof gc === 'function' ? (gc as Collect) : null;
+    } catch {
+      collect = null;
+    }
+  }
+  return collect;
+}
+
+/** Heap bytes above the last GC's live size that start a full GC. */
+export const HEAP_BUDGET = 32 << 20;
+const HEAP_CHECK_MS = 250;
+
+/** Starts the heap budget for the life of the process (an unref'd timer); returns a stop. */
+export function startHeapBudget(budget = HEAP_BUDGET, everyMs = HEAP_CHECK_MS): () => void {
+  const used = () => v8.getHeapStatistics().used_heap_size;
+  let live = used();
+  const timer = setInterval(() => {
+    if (used() <= live + budget) return;
+    // Taken at the first need: a short command never makes the extra context.
+    const gc = collector();
+    if (!gc) return clearInterval(timer);
+    gc();
+    live = used();
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

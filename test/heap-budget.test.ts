@@ -1,0 +1,64 @@
+// Pins src/heap.ts: the heap budget runs a full GC of its own once the heap holds more
+// than the budget above what was live after the last one (V8 would let the garbage grow
+// to ~4x the live heap first: that garbage set the peak RSS of the GWS export,
+// BENCHMARKS.md), and nothing runs without a reason to. Seen through the gc entries
+// that perf_hooks reports: a forced full GC carries the FORCED flag, which V8's own
+// collections never do.
+
+import t from 'tap';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { startHeapBudget } from '../src/heap.js';
+
+interface GcDetail {
+  kind: number;
+  flags: number;
+}
+
+function forcedFullGcs(): { count: () => number; next: Promise<void>; stop: () => void } {
+  let count = 0;
+  let seen!: () => void;
+  const next = new Promise<void>((resolve) => (seen = resolve));
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as Array<PerformanceEntry & { detail?: GcDetail }>) {
+      const detail = entry.detail;
+      if (detail && detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR && (detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0) {
+        count++;
+        seen();
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return { count: () => count, next, stop: () => observer.disconnect() };
+}
+
+t.test('garbage past the budget gets a full GC of its own', async (t) => {
+  const gcs = forcedFullGcs();
+  t.teardown(gcs.stop);
+  const stop = startHeapBudget(4 << 20, 5);
+  t.teardown(stop);
+  // Objects that live a little (so they reach the old generation), then become garbage.
+  let keep: object[] = [];
+  const churn = setInterval(() => {
+    for (let i = 0; i < 20_000; i++) keep.push({ i, s: `value ${i}` });
+    if (keep.length > 200_000) keep = [];
+  }, 1);
+  t.teardown(() => clearInterval(churn));
+  await gcs.next;
+  t.ok(gcs.count() >= 1, 'a forced full GC ran');
+});
+
+t.test('a heap that stays within the budget gets none', async (t) => {
+  const gcs = forcedFullGcs();
+  t.teardown(gcs.stop);
+  const stop = startHeapBudget(1 << 30, 5);
+  // Some allocation, far below a 1 GiB budget, over many checks.
+  for (let round = 0; round < 20; round++) {
+    const garbage = Array.from({ length: 10_000 }, (_, i) => ({ i }));
+    t.equal(garbage.length, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  stop();
+  // gc entries are delivered asynchronously: one more turn for any pending one.
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(gcs.count(), 0);
+});
