@@ -198,3 +198,39 @@ t.test('the s3-download sink: parts share a budget of 2 x numThreads connections
   t.ok(front.maxGetsInFlight <= 2 * numThreads, `at most 2 x numThreads GETs at once (${front.maxGetsInFlight})`);
   t.ok(front.maxGetsInFlight > numThreads, `the spare connections were used (${front.maxGetsInFlight} > ${numThreads})`);
 });
+
+t.test('a large object hands its transfer slot on after its first part: a small one waiting starts while the parts go on', async (t) => {
+  // numThreads 1: one transfer slot and one spare connection. The big object's last ranged
+  // GET is held until the small object's GET has reached S3. Had the big object kept its
+  // slot until its last part, the small one could not start before it: the hold would
+  // run out (10 s) and `smallDuringParts` stay false.
+  const dir = t.testdir({});
+  const targetDir = path.join(dir, 'backup');
+  const s3 = await startS3rver(t, dir);
+  const big = randomBytes(SIZE);
+  const small = randomBytes(40_000);
+  await s3.put('calls/big-1', big);
+  await s3.put('calls/small-1', small);
+  const front = await startS3Front(t, s3.endpoint);
+  let smallArrived!: () => void;
+  const smallGet = new Promise<void>((resolve) => (smallArrived = resolve));
+  let smallDuringParts = false;
+  front.beforeGet = async (key, n) => {
+    if (key === 'calls/small-1') smallArrived();
+    if (key === 'calls/big-1' && n === PARTS) {
+      smallDuringParts = await Promise.race([smallGet.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 10_000, false).unref())]);
+    }
+  };
+  const config = configWith({ targetDir, numThreads: 1, s3Bucket: 'recordings', s3Endpoint: front.endpoint, s3ForcePathStyle: true, s3KeyTemplate: 'calls/{mediaId}', s3PartSize: PART, s3PartThreshold: 4 * PART });
+  const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
+  const sink = await s3Download.create({}, context, componentEvents('s3-download'));
+  const out = await sink(_([newRecord(recordingWith('rec-1', ['big-1'])), newRecord(recordingWith('rec-2', ['small-1']))])).collect().toPromise(Promise);
+  await (await context.store()).close();
+  t.same(out.flatMap((r) => r.media.map((m) => m.status)), ['downloaded', 'downloaded']);
+  t.ok(smallDuringParts, "the small object's GET came while the big one's parts were still in flight");
+  const folder = path.join(targetDir, 'Environment/2024/03/05/10');
+  t.ok((await readFile(path.join(folder, 'big-1.bin'))).equals(big), 'big byte-exact');
+  t.ok((await readFile(path.join(folder, 'small-1.bin'))).equals(small), 'small byte-exact');
+  t.equal(front.gets('calls/big-1'), PARTS, 'the big one still came in its parts');
+  t.ok(front.maxGetsInFlight <= 2, `within the budget of 2 x numThreads (${front.maxGetsInFlight})`);
+});

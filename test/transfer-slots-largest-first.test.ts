@@ -47,3 +47,42 @@ t.test('a failing task frees its slot', async (t) => {
   }));
   t.equal(await slots.run(async () => 'next'), 'next');
 });
+
+// A large object whose other parts go on spare connections hands its slot on (parts.ts):
+// the waiter starts while the task goes on, and the slot is not given back a second time
+// when the task ends (which would let one more transfer run than the size).
+t.test('handOff gives the slot to a waiter only when one waits, and only once', async (t) => {
+  const slots = new TransferSlots(1);
+  const events: string[] = [];
+  const big = gate();
+  let handOff!: () => boolean;
+  const first = slots.run(async (h) => {
+    handOff = h;
+    events.push('big started');
+    await big.opened;
+    events.push('big done');
+  });
+  t.equal(handOff(), false, 'nobody waits: the slot is kept');
+  const small = gate();
+  const second = slots.run(async () => {
+    events.push('small started');
+    await small.opened;
+    events.push('small done');
+  });
+  const third = slots.run(async () => {
+    events.push('third started');
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(events, ['big started'], 'the waiters wait while the slot is held');
+  t.equal(handOff(), true, 'a waiter: the slot goes to it');
+  t.equal(handOff(), false, 'handed on once only');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(events, ['big started', 'small started'], 'the first waiter started while the task goes on');
+  big.open();
+  await first;
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(events, ['big started', 'small started', 'big done'], 'the task ending gives no slot back: the third still waits for the one slot');
+  small.open();
+  await Promise.all([second, third]);
+  t.same(events, ['big started', 'small started', 'big done', 'small done', 'third started']);
+});

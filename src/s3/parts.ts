@@ -9,7 +9,11 @@
 // part with another ETag means the object changed: RCBS_S3_CHANGED, the transfer
 // starts again from zero). The transfer's own connection takes parts one after
 // another; more parts run on spare connections (`spare`: the run's budget beyond its
-// numThreads transfers), so a big object uses what small ones leave idle.
+// numThreads transfers), so a big object uses what small ones leave idle. When another
+// transfer waits for a slot, the own connection hands its slot over after its part
+// (`handOff`) and the spare connections finish the object: the numThreads transfer
+// slots keep moving through the small objects, whose round trips would otherwise leave
+// the link idle once the big ones are done (largest first), and the parts fill it.
 //
 // The whole-file check of SPEC §5 still holds: MD5 and the object's checksum are
 // computed over the bytes in order. A chunk that lands at the hashed frontier is
@@ -33,7 +37,7 @@ import { partListOf } from '../store/atomic.js';
 import { classifyS3Failure, objectUrl, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { CHECKSUM_METHODS, type ObjectCheck } from './object-check.js';
 import { chunksWritten } from './socket-garbage.js';
-import type { TransferSlots } from './transfer-slots.js';
+import type { HandOff, TransferSlots } from './transfer-slots.js';
 import { fileSink, parseContentRange, StallWatch, type Progress } from './transfer.js';
 
 export interface PartOptions {
@@ -108,6 +112,8 @@ export interface PartedRequest {
   /** Digests advanced over the bytes in order; `written` is the hashed frontier. */
   progress: Progress;
   spare: TransferSlots;
+  /** Gives the transfer's own slot to the next transfer waiting (TransferSlots.run). */
+  handOff?: HandOff;
   /** Parts already on disk (from the part list of an earlier run). */
   done?: readonly number[];
   signal?: AbortSignal;
@@ -147,6 +153,8 @@ export class PartedDownload {
    * chunk that lands ahead of the frontier, and most find nothing to read (a fresh 1 MiB per
    * pass was ~40 MB of garbage ArrayBuffers at the peak of a loopback backup). */
   #readBack: Buffer | undefined;
+  /** Settles this run's wait: every part on disk, or a connection failed. */
+  #ended: { resolve: () => void; reject: (reason: unknown) => void } | undefined;
 
   constructor(request: PartedRequest) {
     this.#r = request;
@@ -177,8 +185,16 @@ export class PartedDownload {
     const first = firstBody && this.#parts[0]!.received === 0 ? this.#parts[0]! : undefined;
     if (first) first.claimed = true;
     else firstBody?.destroy();
+    // Every part on disk, or the first failure of any connection.
+    const ended = new Promise<void>((resolve, reject) => {
+      this.#ended = { resolve, reject };
+    });
+    ended.catch(() => {});
+    if (this.#bytesLeft() === 0) this.#ended!.resolve();
     const started: Array<Promise<void>> = [];
-    const waiting = Math.min(spare.size, this.#unclaimed() - 1);
+    // The own connection may hand its slot on after a part (handOff): then spare
+    // connections take every part left, so one is asked for each, up to the budget.
+    const waiting = Math.min(spare.size, this.#unclaimed() - (this.#r.handOff ? 0 : 1));
     for (let i = 0; i < waiting; i++) {
       void spare.run(async () => {
         if (generation !== this.#generation || this.#closed || this.#unclaimed() === 0) return;
@@ -187,12 +203,15 @@ export class PartedDownload {
         await worker.catch(() => {});
       }, this.#bytesLeft());
     }
-    const own = await Promise.allSettled([this.#work(first && firstBody ? { part: first, body: firstBody } : undefined)]);
+    const own = this.#work(first && firstBody ? { part: first, body: firstBody } : undefined, true);
+    let failure: { reason: unknown } | undefined;
+    await ended.catch((reason: unknown) => {
+      failure = { reason };
+    });
     // Spare connections granted from now on find nothing to do; those at work finish their part.
     this.#closed = true;
-    const all = [...own, ...(await Promise.allSettled(started))];
-    const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await Promise.allSettled([own, ...started]);
+    if (failure) throw failure.reason;
     await this.#catchUp();
     this.#readBack = undefined;
     if (this.#hashError) throw this.#hashError;
@@ -219,17 +238,23 @@ export class PartedDownload {
     return part;
   }
 
-  /** One connection's work: parts one after another until none is left or one fails. */
-  async #work(first?: { part: Part; body: Readable }): Promise<void> {
+  /** One connection's work: parts one after another until none is left or one fails. The
+   * transfer's own connection (`own`) stops after a part when its slot can go to a transfer
+   * waiting for one: over a WAN that transfer's round trips overlap these parts (issue 15). */
+  async #work(first?: { part: Part; body: Readable }, own = false): Promise<void> {
     try {
       if (first) await this.#part(first.part, first.body);
-      for (let part = this.#claim(); part; part = this.#claim()) {
+      for (;;) {
+        if (own && this.#unclaimed() > 0 && this.#r.handOff?.()) return;
+        const part = this.#claim();
+        if (!part) return;
         if (this.#stop.signal.aborted) return;
         await this.#part(part);
       }
     } catch (err) {
       // The others stop at their next byte: this object is retried or failed as a whole.
       this.#stop.abort();
+      this.#ended?.reject(err);
       throw err;
     }
   }
@@ -374,6 +399,7 @@ export class PartedDownload {
   async #finished(): Promise<void> {
     await this.#r.file.datasync();
     await this.#saveList();
+    if (this.#bytesLeft() === 0) this.#ended?.resolve();
   }
 
   /** Rewrites the part list (fsynced); writes one after another. */

@@ -7,6 +7,10 @@
 // still complete roughly in order. Only transfers already waiting are reordered:
 // the read-ahead in front of the sink bounds how far ahead that looks.
 
+/** Gives the slot to the transfer waiting next, if one waits: true when it did (then the
+ * task goes on without a slot); false, and the slot is kept, when nobody waits. */
+export type HandOff = () => boolean;
+
 interface Waiter {
   size: number;
   arrival: number;
@@ -22,17 +26,32 @@ export class TransferSlots {
     this.#free = size;
   }
 
-  /** Runs `task` when a slot is free; `sizeHint` (bytes, if known) orders the waiters. */
-  async run<T>(task: () => Promise<T>, sizeHint?: number): Promise<T> {
+  /**
+   * Runs `task` when a slot is free; `sizeHint` (bytes, if known) orders the waiters.
+   * `task` may hand its slot on before it ends (`handOff`): a large object whose other
+   * parts go on spare connections lets the next transfer start (parts.ts).
+   */
+  async run<T>(task: (handOff: HandOff) => Promise<T>, sizeHint?: number): Promise<T> {
     if (this.#free > 0) this.#free--;
     else await new Promise<void>((start) => this.#waiting.push({ size: sizeHint ?? -1, arrival: this.#arrivals++, start }));
+    let held = true;
+    const handOff: HandOff = () => {
+      if (!held) return false;
+      const next = this.#takeNext();
+      if (!next) return false;
+      held = false;
+      next.start();
+      return true;
+    };
     try {
-      return await task();
+      return await task(handOff);
     } finally {
       // Hand the slot straight to the next waiter, or give it back.
-      const next = this.#takeNext();
-      if (next) next.start();
-      else this.#free++;
+      if (held) {
+        const next = this.#takeNext();
+        if (next) next.start();
+        else this.#free++;
+      }
     }
   }
 

@@ -24,6 +24,7 @@ import { isRetryableError, retryDelay } from '../retry.js';
 import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
 import { PartedDownload, readPartList, removePartList, type PartOptions } from './parts.js';
+import type { HandOff } from './transfer-slots.js';
 import { chunksWritten } from './socket-garbage.js';
 
 export { etagMd5 } from './object-check.js';
@@ -47,6 +48,9 @@ export interface TransferRequest extends ObjectRef {
   followRegion?: (region: string) => S3Client;
   /** Large objects as parallel ranged GETs (parts.ts); without it, one GET per object. */
   parts?: PartOptions;
+  /** Hands the transfer's slot to the next transfer waiting (TransferSlots): a large object
+   * does once its first part is in, and its other parts go on the spare connections. */
+  handOff?: HandOff;
 }
 
 export interface TransferResult {
@@ -399,6 +403,7 @@ class ObjectTransfer {
       partSize,
       progress: this.progress,
       spare: this.#request.parts!.spare,
+      ...(this.#request.handOff ? { handOff: this.#request.handOff } : {}),
       done,
       ...(this.#signal ? { signal: this.#signal } : {}),
       stallTimeoutMs: this.#request.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,

@@ -192,7 +192,7 @@ export async function createS3Download(options: Options, context: RunContext, se
     // GWS gives each media file's size (maybe the plaintext's: close enough to order by):
     // the largest waiting transfer starts first (SPEC §8).
     const sizeHint = toInteger(mediaFilesOf(record.recording).find((f) => mediaIdOf(f) === media.mediaId)?.size);
-    await slots.run(async () => {
+    await slots.run(async (handOff) => {
       // Queued work started after Ctrl-C is not started at all.
       if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
       if (await adopt(store, record, media, relPath, key)) return;
@@ -212,7 +212,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           stallTimeoutMs: config.s3StallTimeout,
-          ...(partsOn ? { parts: { size: config.s3PartSize, threshold: config.s3PartThreshold, spare } } : {}),
+          ...(partsOn ? { parts: { size: config.s3PartSize, threshold: config.s3PartThreshold, spare }, handOff } : {}),
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         }));
         // downloadObject fsynced the file before returning.
