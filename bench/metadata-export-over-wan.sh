@@ -73,7 +73,7 @@ for round in $(seq 1 "$ROUNDS"); do
       > "$WORK/c$c.out" 2> "$WORK/c$c.err" || status=$?
     files=$( (find "$out" -name '*.json' -not -path '*/.rcbs/*' 2>/dev/null || true) | wc -l)
     echo "$(tail -1 "$WORK/time.txt") $status $files" >> "$WORK/c$c.runs"
-    echo "  gwsConcurrency $c: $(tail -1 "$WORK/c$c.runs" | awk '{printf "%.2f s, %d MB, exit %s, %s files", $1, $2 / 1024, $5, $6}')" >&2
+    echo "  gwsConcurrency $c: $(tail -1 "$WORK/c$c.runs" | awk '{printf "%.2f s, %d MB, %.1f s CPU, exit %s, %s files", $1, $2 / 1024, $3 + $4, $5, $6}')" >&2
     [ "$status" = 0 ] || head -3 "$WORK/c$c.err" | cut -c1-300 | sed 's/^/    /' >&2
   done
 done

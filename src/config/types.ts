@@ -12,7 +12,7 @@ export interface RcbsConfig {
   gwsSettingsUri: string; // default /me/settings/rcbs
   gwsRecordingsUri: string; // default /recordings
   gwsPageSize: number; // default 100
-  gwsConcurrency: number; // slices queried at once, default 4 (SPEC §8)
+  gwsConcurrency: number; // GWS recordings requests in flight (slices, pages ahead), default 4 (SPEC §8)
   gwsProxyHost?: string;
   gwsProxyPort?: number;
   // S3

@@ -38,7 +38,7 @@ export interface GwsClientOptions {
   env?: NodeJS.ProcessEnv;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
-  /** Sockets kept open to GWS: at least one per slice queried at once (gwsConcurrency). */
+  /** Sockets kept open to GWS: at least one per recordings request in flight (gwsConcurrency). */
   connections?: number;
   retry?: RetryPolicy;
   /** Delay before retry number `attempt` (1 = first retry); tests pass a fast one. */

@@ -1,6 +1,10 @@
 // Walks GET /recordings over a window's time slices (SPEC §3, §4, §8), started oldest
 // first, `concurrency` slices at a time (gwsConcurrency), tolerant of the ways real
-// servers page:
+// servers page. `concurrency` bounds the recordings requests in flight for the window:
+// slices at once, and, within a slice whose server has shown it pages by offset, pages
+// asked ahead (pages-ahead.ts); pages are still walked one by one in order, each
+// the request sequential paging would make, so what is yielded does not change.
+// With 1, one page at a time, streamed.
 // - `links.next` (relative or absolute) is followed when given; otherwise pages go by
 //   offset while they come back full;
 // - ids are deduped across pages and slices;
@@ -14,7 +18,8 @@
 // ids are dropped once both neighbours are done, so at most about 2 × concurrency sets
 // live, where a Set over a whole years-long backfill would grow without bound.
 // Pulled lazily: with `ahead` 0 the next page is requested only when the consumer has
-// taken every recording of the current one; the gws-recordings source asks for one page
+// taken every recording of the current one (pages asked ahead aside: at most
+// `concurrency` of them held per slice); the gws-recordings source asks for one page
 // ahead per slice (src/sources/gws/source.ts), so GWS and the writes overlap. With
 // several slices at once their recordings interleave; the window ends, and the run may
 // advance last_recording_endtime.txt, only when every slice is done. A failing slice
@@ -30,6 +35,7 @@ import { recordingId } from '../recording.js';
 import { displayUrl, type GwsClient } from './client.js';
 import { readRecordingsPage, type PageSummary } from './page.js';
 import { mergeConcurrently, readAhead } from '../pipeline/streams.js';
+import { PagesAhead, RequestBudget } from './pages-ahead.js';
 
 export interface RecordingsQuery {
   /** gwsRecordingsUri, e.g. /recordings */
@@ -38,7 +44,8 @@ export interface RecordingsQuery {
   pageSize: number;
   /** Slices of the window, oldest first. */
   slices: readonly TimeSlice[];
-  /** Slices queried at once (gwsConcurrency); default 1, one after another. */
+  /** Recordings requests in flight (gwsConcurrency): slices at once, and pages ahead within
+   * a slice paged by offset; default 1, one page at a time. */
   concurrency?: number;
   /** Recordings read ahead of the consumer per slice (a page: pageSize); default 0. */
   ahead?: number;
@@ -108,9 +115,11 @@ export async function* recordingsInWindow(client: GwsClient, query: RecordingsQu
   // Ends every slice's request or retry wait at once when one slice fails or the consumer stops.
   const stop = new AbortController();
   const signal = client.signal ? AbortSignal.any([client.signal, stop.signal]) : stop.signal;
+  // One page at a time, streamed, as the guide's tool when 1; else pages ahead share it with the slices.
+  const budget = concurrency > 1 ? new RequestBudget(concurrency) : undefined;
   const slices = query.slices.map((slice, index) =>
     async function* (): AsyncGenerator<Recording, void, undefined> {
-      const walk: SliceWalk = { client, query, seen: seen.slice(index), signal, log };
+      const walk: SliceWalk = { client, query, seen: seen.slice(index), signal, log, budget };
       yield* recordingsInSlice(walk, slice);
       walk.seen.done();
     },
@@ -138,28 +147,32 @@ interface SliceWalk {
   /** Ends the requests when the run aborts, another slice fails or the consumer stops. */
   signal: AbortSignal;
   log: Logger;
+  /** GWS recordings requests in flight for the window (gwsConcurrency); none when 1. */
+  budget?: RequestBudget;
 }
 
 async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, void, undefined> {
-  const { client, query, seen, signal, log } = walk;
+  const repeatedOnPage = yield* pagesOfSlice(walk, slice);
+  if (repeatedOnPage !== undefined) yield* splitOverflowingSlice(walk, slice, repeatedOnPage);
+}
+
+/** The recordings of one query's pages, in page order; returns the number of the page
+ * that repeated ids (the slice must then be split), or undefined when paging ended. */
+async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, number | undefined, undefined> {
+  const { client, query, seen, signal, log, budget } = walk;
   // Ids from the finished pages of this query: a later page repeating one means the
   // server is not paging (it ignores offset, or loops on links.next).
   const earlierPages = new Set<string>();
   let url = client.url(query.recordingsUri, { startTime: slice.start, endTime: slice.end, limit: query.pageSize, offset: 0 });
   let offset = 0;
-  for (let pageNumber = 1; ; pageNumber++) {
-    const thisPage = new Set<string>();
-    let repeats = false;
-    const page = client.stream(url, readRecordingsPage, signal);
-    let summary!: PageSummary;
-    try {
-      for (;;) {
-        const step = await page.next();
-        if (step.done) {
-          summary = step.value;
-          break;
-        }
-        const recording = step.value;
+  // Closed (what is ahead cancelled) before a split starts its halves, or when the consumer stops.
+  const ahead = budget && budget.size > 1 ? new PagesAhead(client, budget, query.pageSize, signal) : undefined;
+  try {
+    for (let pageNumber = 1; ; pageNumber++) {
+      const thisPage = new Set<string>();
+      let repeats = false;
+      /** Notes a recording of this page; true when it was not passed on before. */
+      const fresh = (recording: Recording): boolean => {
         // A recording without an id is keyed by its content, so a repeated page or a split
         // slice does not quarantine it twice (validate quarantines it once).
         // The id is kept (dedupe sets) after the recording is gone: a copy, because the
@@ -169,31 +182,56 @@ async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGener
         const id = givenId !== undefined ? ownString(givenId) : `sha256:${createHash('sha256').update(JSON.stringify(recording)).digest('hex')}`;
         if (earlierPages.has(id)) repeats = true;
         thisPage.add(id);
-        if (seen.has(id)) continue;
+        if (seen.has(id)) return false;
         seen.add(id);
-        yield recording;
+        return true;
+      };
+      let summary: PageSummary;
+      const fetchedAhead = ahead?.take(url);
+      if (fetchedAhead) {
+        const page = await fetchedAhead;
+        for (const recording of page.recordings) if (fresh(recording)) yield recording;
+        summary = page.summary;
+      } else {
+        summary = yield* streamedPage(walk, url, fresh);
       }
-    } finally {
-      // Closes the response when the consumer stops early.
-      await page.return(undefined as never);
-    }
 
-    if (summary.malformed > 0) {
-      log.warn('GWS page has items that are not recordings (not JSON objects); they are skipped', { url: displayUrl(url), items: summary.malformed });
+      if (summary.malformed > 0) {
+        log.warn('GWS page has items that are not recordings (not JSON objects); they are skipped', { url: displayUrl(url), items: summary.malformed });
+      }
+      if (repeats) return pageNumber;
+      for (const id of thisPage) earlierPages.add(id);
+      const requested = url;
+      const full = summary.count >= query.pageSize;
+      if (summary.next !== undefined && summary.count > 0) {
+        url = resolveNext(summary.next, url);
+      } else {
+        if (!full || summary.next !== undefined) return undefined;
+        offset += summary.count;
+        url = client.url(query.recordingsUri, { startTime: slice.start, endTime: slice.end, limit: query.pageSize, offset });
+      }
+      ahead?.follow(requested, summary.count, url);
     }
-    if (repeats) {
-      yield* splitOverflowingSlice(walk, slice, pageNumber);
-      return;
+  } finally {
+    ahead?.close();
+  }
+}
+
+/** One page read as it arrives, each recording passed on when `fresh` says so; with a
+ * request budget, the page waits for a permit and holds it until read or closed. */
+async function* streamedPage(walk: SliceWalk, url: URL, fresh: (recording: Recording) => boolean): AsyncGenerator<Recording, PageSummary, undefined> {
+  const release = walk.budget ? await walk.budget.take(walk.signal) : undefined;
+  const page = walk.client.stream(url, readRecordingsPage, walk.signal);
+  try {
+    for (;;) {
+      const step = await page.next();
+      if (step.done) return step.value;
+      if (fresh(step.value)) yield step.value;
     }
-    for (const id of thisPage) earlierPages.add(id);
-    const full = summary.count >= query.pageSize;
-    if (summary.next !== undefined && summary.count > 0) {
-      url = resolveNext(summary.next, url);
-      continue;
-    }
-    if (!full || summary.next !== undefined) return;
-    offset += summary.count;
-    url = client.url(query.recordingsUri, { startTime: slice.start, endTime: slice.end, limit: query.pageSize, offset });
+  } finally {
+    // Closes the response when the consumer stops early.
+    await page.return(undefined as never);
+    release?.();
   }
 }
 

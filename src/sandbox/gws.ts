@@ -9,7 +9,8 @@
 //   `offset` offset paging, no links;
 //   `capped` ignores offset: every query returns its first min(limit, cap) matches,
 //            the broken server the client must beat by splitting the time slice.
-// - Latency per page of recordings (pageLatencyMs), each request delayed on its own.
+// - Latency per page of recordings (pageLatencyMs), each request delayed on its own; the
+//   most requests open at once per route (peakInFlight), for concurrency tests.
 // - Faults, for retry tests: latency, and a seeded share of requests answered 429
 //   (Retry-After), 503, or a reset socket. One PRNG draw per request in arrival
 //   order, so a sequential client sees the same faults for the same seed.
@@ -89,6 +90,8 @@ export interface SandboxGws {
   readonly port: number;
   /** Requests seen on a route (e.g. '/recordings'), or on all routes. */
   requestCount(route?: string): number;
+  /** The most requests on a route that were open at once (received, not yet answered or closed). */
+  peakInFlight(route: string): number;
   /** Called after each request is answered; returns an unsubscribe function. */
   onRequest(listener: (info: GwsRequestInfo) => void): () => void;
   /** Changes paging or faults for the following requests. */
@@ -142,6 +145,8 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
   let faultRandom = seededRandom(faults.seed ?? 1);
   const sessions = new Set<string>();
   const counts = new Map<string, number>();
+  const open = new Map<string, number>();
+  const peaks = new Map<string, number>();
   const listeners = new Set<(info: GwsRequestInfo) => void>();
 
   const notify = (info: GwsRequestInfo) => {
@@ -266,7 +271,11 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
     // The request body (none expected) is drained so keep-alive works.
     req.resume();
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-    const latency = (faults.latencyMs ?? 0) + (routeOf(url) === recordingsUri ? (options.pageLatencyMs ?? 0) : 0);
+    const route = routeOf(url);
+    open.set(route, (open.get(route) ?? 0) + 1);
+    peaks.set(route, Math.max(peaks.get(route) ?? 0, open.get(route)!));
+    res.once('close', () => open.set(route, open.get(route)! - 1));
+    const latency = (faults.latencyMs ?? 0) + (route === recordingsUri ? (options.pageLatencyMs ?? 0) : 0);
     if (latency > 0) setTimeout(() => handle(req, res, url), latency);
     else handle(req, res, url);
   });
@@ -289,6 +298,9 @@ export async function startSandboxGws(options: SandboxGwsOptions): Promise<Sandb
       let total = 0;
       for (const n of counts.values()) total += n;
       return total;
+    },
+    peakInFlight(route) {
+      return peaks.get(route) ?? 0;
     },
     onRequest(listener) {
       listeners.add(listener);

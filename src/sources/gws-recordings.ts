@@ -2,7 +2,8 @@
 // (SPEC §3, §4). The window comes from the config and last_recording_endtime.txt;
 // the source returns it with its records so the runner can advance that file when
 // every item of the window is done. Pages are fetched only as the pipeline pulls, one
-// page ahead per slice, gwsConcurrency slices at once (SPEC §8).
+// page ahead per slice, gwsConcurrency slices at once; within a slice a server that pages
+// by offset gets pages asked ahead, gwsConcurrency requests in flight in all (SPEC §8).
 // In --dry-run it still queries: the plan needs the list.
 
 import { computeWindow } from '../config/window.js';
@@ -30,7 +31,7 @@ export default defineComponent<Options>({
   kind: 'source',
   name: 'gws-recordings',
   requiresConfig: ['gwsUriPrefix'],
-  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one; gwsConcurrency time slices are queried at once.',
+  description: 'Lists recording metadata from Genesys Interaction Recording Web Services over the run\'s time window, page by page, the next page fetched while the pipeline works through the current one; up to gwsConcurrency requests at once, over time slices and pages ahead within a slice.',
   options: {
     type: 'object',
     properties: {

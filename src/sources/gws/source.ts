@@ -12,7 +12,7 @@ export function recordingStream(context: RunContext, client: GwsClient, query: R
   async function* records(): AsyncGenerator<PipelineRecord> {
     try {
       // One page read ahead per slice: the next page is on its way while this one is
-      // written; query.concurrency slices (gwsConcurrency) are on their way at once.
+      // written; up to query.concurrency requests (gwsConcurrency: slices, pages ahead) at once.
       for await (const recording of recordingsInWindow(client, { ...query, ahead: query.pageSize })) {
         context.progress({ recordings: 1 });
         yield newRecord(recording);
