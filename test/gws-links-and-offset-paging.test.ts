@@ -67,3 +67,25 @@ t.test('offset paging while pages are full, slices oldest first', async (t) => {
   // 4 in the first slice: a full page, a full page, an empty one; 3 in the second.
   t.same(requests, ['0-500@0', '0-500@2', '0-500@4', '500-1000@0', '500-1000@2']);
 });
+
+// A server that gives links.next (offset links, as the sandbox's `links` mode) and whose
+// slice holds an exact multiple of the page size: its last page is full and has no
+// links.next, so paging goes on by offset after everything read so far, finds an empty
+// page and stops. (Counting only offset pages asked for offset=pageSize again: the page
+// repeated ids and the whole slice was split in halves, doubling its requests.)
+t.test('links, then a full last page without links.next: continued by offset after all read so far, no split', async (t) => {
+  const data = Array.from({ length: 6 }, (_, i) => ({ id: `r${i}` }));
+  const requests: string[] = [];
+  const prefix = await gws(t, (req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    requests.push(`${url.searchParams.get('startTime')}-${url.searchParams.get('endTime')}@${url.searchParams.get('offset')}`);
+    const offset = Number(url.searchParams.get('offset'));
+    const limit = Number(url.searchParams.get('limit'));
+    const page = data.slice(offset, offset + limit);
+    const next = offset + limit < data.length ? new URLSearchParams({ ...Object.fromEntries(url.searchParams), offset: String(offset + limit) }) : undefined;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: 0, recordings: page, ...(next ? { links: { next: `recordings?${next}` } } : {}) }));
+  });
+  const ids = await idsFrom(t, prefix, 2, [{ start: 1000, end: 2000 }]);
+  t.same(ids, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+  t.same(requests, ['1000-2000@0', '1000-2000@2', '1000-2000@4', '1000-2000@6'], 'three pages by links, then one empty page by offset: no repeat, no halves');
+});

@@ -203,11 +203,14 @@ async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<
       for (const id of thisPage) earlierPages.add(id);
       const requested = url;
       const full = summary.count >= query.pageSize;
+      // Counted on every page, links or not: a server that gives links.next and then a full
+      // last page without one is continued by offset after everything read so far (counting
+      // only offset pages asked for offset=pageSize again: a repeat, and the slice was split).
+      offset += summary.count;
       if (summary.next !== undefined && summary.count > 0) {
         url = resolveNext(summary.next, url);
       } else {
         if (!full || summary.next !== undefined) return undefined;
-        offset += summary.count;
         url = client.url(query.recordingsUri, { startTime: slice.start, endTime: slice.end, limit: query.pageSize, offset });
       }
       ahead?.follow(requested, summary.count, url);
