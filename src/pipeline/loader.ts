@@ -12,10 +12,9 @@
 // value (commands/run.ts splits --set between params and config keys).
 
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fg from 'fast-glob';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { RcbsError } from '../errors.js';
 import type { RcbsConfig } from '../config/types.js';
@@ -117,7 +116,7 @@ export async function listPipelines(userDir?: string): Promise<PipelineSummary[]
   const dirs: Array<[string, boolean]> = [[PACKAGED_PIPELINES_DIR, true]];
   if (userDir && path.resolve(userDir) !== PACKAGED_PIPELINES_DIR) dirs.push([path.resolve(userDir), false]);
   for (const [dir, packaged] of dirs) {
-    const files = await fg('*.json', { cwd: dir, absolute: true, onlyFiles: true }).catch(() => [] as string[]);
+    const files = await jsonFilesIn(dir);
     for (const file of files.sort()) {
       try {
         const data = JSON.parse(await readFile(file, 'utf8')) as Partial<PipelineFile>;
@@ -129,6 +128,19 @@ export async function listPipelines(userDir?: string): Promise<PipelineSummary[]
     }
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The `*.json` files of one folder (not hidden ones; a link to a file counts), absolute; none
+ * when the folder cannot be read. A readdir, not fast-glob: loading that cost every run ~30 ms. */
+async function jsonFilesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.json') || entry.name.startsWith('.')) continue;
+    const file = path.join(dir, entry.name);
+    if (entry.isFile() || (entry.isSymbolicLink() && (await isFile(file)))) files.push(file);
+  }
+  return files;
 }
 
 async function isFile(p: string): Promise<boolean> {

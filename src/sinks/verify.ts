@@ -13,7 +13,6 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
 import _ from 'highland';
 import { failRecord } from '../pipeline/outcome.js';
 import { defineComponent, type ComponentEvents, type PipelineRecord, type RunContext } from '../pipeline/types.js';
@@ -98,6 +97,8 @@ async function checkLeftovers(store: Store, self: ComponentEvents, seen: Set<str
     else if (size !== entry.size) self.fail(problem(entry.mediaId, `${entry.path}: corrupt (size ${size}, indexed ${entry.size}); no recording JSON lists it`));
     seen.add(entry.path);
   }
+  // Loaded here: the registry imports every component, and a backup never walks the tree.
+  const { default: fg } = await import('fast-glob');
   const onDisk = fg.stream('**/*.bin', { cwd: store.targetDir, ignore: ['.rcbs/**'], onlyFiles: true }) as AsyncIterable<string>;
   for await (const rel of onDisk) {
     if (!seen.has(rel)) self.fail(problem(path.posix.basename(rel, '.bin'), `${rel}: orphan (on disk but not in the index)`));
