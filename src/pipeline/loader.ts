@@ -15,13 +15,14 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { RcbsError } from '../errors.js';
 import type { RcbsConfig } from '../config/types.js';
 import { deepFreeze } from '../config/freeze.js';
 import { didYouMean } from '../config/keys.js';
 import { COMPONENTS, componentNames, findComponent } from './registry.js';
 import type { ComponentDef, ComponentKind } from './types.js';
+import { optionsValidatorName, PIPELINE_AJV_OPTIONS, validatorFor } from './validators.js';
 
 export interface PipelineStep {
   use: string;
@@ -63,13 +64,12 @@ const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const PACKAGED_PIPELINES_DIR = path.join(packageRoot, 'pipelines');
 export const SCHEMAS_DIR = path.join(packageRoot, 'schemas');
 
-// verbose: errors carry the offending value and their schema, so messages can name both.
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
+// Precompiled at build time when they are for these very schemas (validators.ts).
 let pipelineValidator: ValidateFunction | undefined;
 const optionValidators = new WeakMap<object, ValidateFunction>();
 
 function validatePipelineShape(data: unknown): ErrorObject[] {
-  pipelineValidator ??= ajv.compile(JSON.parse(readFileSync(path.join(SCHEMAS_DIR, 'pipeline.schema.json'), 'utf8')));
+  pipelineValidator ??= validatorFor('pipeline', JSON.parse(readFileSync(path.join(SCHEMAS_DIR, 'pipeline.schema.json'), 'utf8')) as object, PIPELINE_AJV_OPTIONS);
   return pipelineValidator(data) ? [] : [...(pipelineValidator.errors ?? [])];
 }
 
@@ -289,7 +289,7 @@ export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsCon
     const options = interpolate(step.with ?? {}, config, env, `${at}/with`, problems) as Record<string, unknown>;
     let validate = optionValidators.get(component);
     if (!validate) {
-      validate = ajv.compile(component.options);
+      validate = validatorFor(optionsValidatorName(component.kind, component.name), component.options as object, PIPELINE_AJV_OPTIONS);
       optionValidators.set(component, validate);
     }
     if (!validate(options)) {

@@ -8,8 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { RcbsError } from '../errors.js';
+import { RECORDING_AJV_OPTIONS, validatorFor } from '../pipeline/validators.js';
 
 import { quarantineRecord } from '../pipeline/quarantine.js';
 import { keepWhere } from '../pipeline/streams.js';
@@ -83,11 +84,10 @@ export default defineComponent<Options>({
     } catch (err) {
       throw new RcbsError('RCBS_PIPELINE_INVALID', `validate: cannot read the recording schema ${schemaPath}: ${(err as Error).message}; check the "schema" option`, { path: schemaPath }, { cause: err });
     }
-    // Compiled once per run; verbose keeps the offending value for the reason.
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    let check: ReturnType<Ajv['compile']>;
+    // Once per run (precompiled at build time for the packaged schema); verbose keeps the offending value for the reason.
+    let check: ValidateFunction;
     try {
-      check = ajv.compile(schema as object);
+      check = validatorFor('recording', schema as object, RECORDING_AJV_OPTIONS);
     } catch (err) {
       throw new RcbsError('RCBS_PIPELINE_INVALID', `validate: ${schemaPath} is not a usable JSON schema: ${(err as Error).message}`, { path: schemaPath }, { cause: err });
     }
