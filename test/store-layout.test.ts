@@ -113,3 +113,34 @@ t.test('a targetDir that cannot be created is RCBS_TARGET_UNAVAILABLE (exit 4) n
   const err = await openStore({ targetDir: path.join(dir, 'a-file', 'target'), recordingFolderFormat: 'yyyy', log: silentLogger }).catch((e: unknown) => e);
   t.match(err, { code: 'RCBS_TARGET_UNAVAILABLE', exitCode: 4, message: /a-file.*ENOTDIR/ });
 });
+
+// safeName's shortcut for names with nothing to encode (src/store/names.ts PLAIN) must give
+// exactly what the character loop gives: compared against a copy of that loop on names
+// built from every kind of character (kept ones, dots at the ends, ones to encode, long).
+t.test('safeName: plain names come back as they are, the same as the encoding loop would give', async (t) => {
+  const KEPT = /^[A-Za-z0-9._@+=-]$/;
+  const byLoop = (value: string) => [...value].map((ch, i, all) => (KEPT.test(ch) && !(ch === '.' && (i === 0 || i === all.length - 1)) ? ch : null));
+  const alphabet = ['a', 'Z', '0', '.', '_', '-', '@', '+', '=', ' ', 'é', '%', '~', '#'];
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let compared = 0;
+  for (let n = 0; n < 3000; n++) {
+    const length = 1 + Math.floor(random() * (n % 10 === 0 ? 260 : 12));
+    const value = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    let got: string;
+    try {
+      got = safeName(value, 'mediaId');
+    } catch {
+      continue; // only dots, a reserved name: refused either way
+    }
+    const loop = byLoop(value);
+    if (loop.every((c) => c !== null) && value.length <= 200) {
+      if (got !== value) t.fail(`${JSON.stringify(value)} became ${got}`);
+    } else if (got === value) t.fail(`${JSON.stringify(value)} needed encoding or shortening but came back as it was`);
+    compared++;
+  }
+  t.ok(compared > 2500, `${compared} names compared`);
+  t.equal(safeName('CD9VL7RI6AJQIS60BT6FLLQT77SP26L6_2026-12-04_13-05-50-485C58F2-D24A9392-00000076.mp3', 'mediaId'), 'CD9VL7RI6AJQIS60BT6FLLQT77SP26L6_2026-12-04_13-05-50-485C58F2-D24A9392-00000076.mp3');
+  t.equal(safeName('.hidden', 'mediaId'), '%2Ehidden', 'a dot first is still encoded');
+  t.equal(safeName('end.', 'mediaId'), 'end%2E', 'a dot last too');
+});

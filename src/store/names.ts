@@ -28,6 +28,8 @@ import { RcbsError } from '../errors.js';
 export const MAX_NAME_BYTES = 200;
 
 const KEPT = /^[A-Za-z0-9._@+=-]$/;
+/** A name made of KEPT characters only, without a dot first or last: kept as it is. */
+const PLAIN = /^[A-Za-z0-9_@+=-](?:[A-Za-z0-9._@+=-]*[A-Za-z0-9_@+=-])?$/;
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 
 function encodeChar(ch: string): string {
@@ -52,6 +54,9 @@ export function safeName(value: unknown, kind: NameKind): string {
   if (RESERVED.test(base.trimEnd())) {
     throw new RcbsError('RCBS_UNSAFE_NAME', `the ${kind} ${JSON.stringify(value)} is a reserved device name on Windows and cannot be a file name`, { kind, value });
   }
+  // Nearly every id: nothing to encode, no dot at either end, short enough. The loop below
+  // would give the value back unchanged, at ~5 µs a name (4% of a 50k CSV export's CPU).
+  if (value.length <= MAX_NAME_BYTES && PLAIN.test(value)) return value;
   const chars = [...value];
   let out = '';
   for (let i = 0; i < chars.length; i++) {

@@ -4,8 +4,7 @@
 // Records always pass on: a recording whose media are all done may still need
 // its JSON rewritten (late media, changed metadata), which json-writer decides.
 
-import _ from 'highland';
-import { onEnd } from '../pipeline/streams.js';
+import { mapInTurn, onEnd } from '../pipeline/streams.js';
 import { defineComponent, type MediaOutcome, type PipelineRecord } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf } from '../recording.js';
 
@@ -47,8 +46,9 @@ export default defineComponent<Record<string, never>>({
     };
     return (records) =>
       onEnd(
-        // One record at a time keeps order; each check is a stat per media file.
-        records.flatMap((record) => _(check(record))),
+        // One record at a time keeps order; each check is a stat per media file. mapInTurn, not
+        // flatMap(_(promise)): that made two highland streams per record (~4% of a 50k export's CPU).
+        mapInTurn(records, async (record) => [await check(record)]),
         () => context.log.info('dedupe: media already backed up were skipped', { skipped }),
       );
   },
