@@ -4,7 +4,8 @@
 // object checksum), fsynced, renamed by the store and recorded in the index; a
 // failed file is that media's coded failure and the rest go on. `concurrency`
 // transfers are in flight across records (downloadMode single = 1, multithread =
-// numThreads), and no more than twice that many records are pulled ahead.
+// numThreads), and no more than twice that many records, or LOOK_AHEAD_RECORDS, are
+// pulled ahead: the transfers waiting for a slot start largest first (SPEC §8).
 //
 // On abort (Ctrl-C) no new transfer starts, in-flight ones are cancelled and their
 // temp files removed: an interrupted run leaves no partial file behind, and the next
@@ -42,6 +43,11 @@ interface Options {
 }
 
 const COMPONENT = 's3-download';
+/** Records pulled ahead at least, whatever numThreads: largest first can only choose among
+ * the transfers waiting, and with 2 x 4 records a large object met a little later started
+ * late. Through the WAN model at numThreads 4 the link was full ~0.2 s sooner with 32
+ * (10.22-10.24 s against 10.43-10.45 s, BENCHMARKS.md); a record is a few KB. */
+export const LOOK_AHEAD_RECORDS = 32;
 
 /** Progress is reported in batches: a 1 GiB file must not make a million progress calls. */
 const PROGRESS_BYTES = 1 << 20;
@@ -304,7 +310,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         }
       })
       .map((record) => _(processRecord(record)))
-      .mergeWithLimit(Math.max(2, 2 * concurrency))
+      .mergeWithLimit(Math.max(2, 2 * concurrency, LOOK_AHEAD_RECORDS))
       .filter((record): record is PipelineRecord => record !== undefined);
 }
 
