@@ -15,18 +15,32 @@ interface Options {
   path?: string;
 }
 
-/** Splits a byte stream into lines without buffering more than one chunk ahead. */
-export async function* readLines(input: Readable): AsyncGenerator<string> {
+/** Splits a byte stream into lines without buffering more than one chunk ahead. When
+ * `signal` aborts (Ctrl-C) the input is let go and the lines end there, even while it sends
+ * nothing: a pipe whose writer is idle would otherwise keep the run waiting for its next byte. */
+export async function* readLines(input: Readable, signal?: AbortSignal): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
-  for await (const chunk of input) {
-    pending += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) !== -1) {
-      yield pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
+  const onAbort = () => input.destroy();
+  if (signal?.aborted) return;
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of input) {
+      pending += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        yield pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+      }
     }
+  } catch (err) {
+    // The read ended by the abort (a destroyed stream says "premature close"): lines just stop.
+    if (signal?.aborted) return;
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
+  if (signal?.aborted) return;
   pending += decoder.end();
   if (pending.length > 0) yield pending;
 }
@@ -59,7 +73,7 @@ export default defineComponent<Options>({
       }
       async function* records(): AsyncGenerator<PipelineRecord> {
         let lineNumber = 0;
-        for await (const line of readLines(input)) {
+        for await (const line of readLines(input, context.signal)) {
           lineNumber++;
           if (line.trim() === '') continue;
           let recording: Recording | undefined;
