@@ -25,6 +25,7 @@ rounds="${ROUNDS:-3}"
 read -r -a froms <<< "${FROM:-gws backup}"
 mkdir -p "$work"
 . bench/private-build.sh
+. bench/sandbox.sh
 private_build "$work/rcbs"
 rcbs="node $RCBS_SNAPSHOT_CLI"
 jqprog="$PWD/bench/calls.jq"
@@ -64,14 +65,9 @@ echo "|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   sdir="$work/sandbox-$n"
   rm -rf "$sdir" "$work/backup-$n"
-  mkdir -p "$sdir"
-  $rcbs sandbox --recordings "$n" --no-media --dir "$sdir" > "$sdir/out.txt" 2> "$sdir/err.txt" &
-  sandbox_pid=$!
-  until grep -q 'rcbs sandbox ready' "$sdir/out.txt" 2>/dev/null; do
-    kill -0 "$sandbox_pid" 2>/dev/null || { echo "sandbox failed:" >&2; cat "$sdir/err.txt" >&2; exit 1; }
-    sleep 0.5
-  done
-  eval "$(grep '^export ' "$sdir/out.txt")"
+  # shellcheck disable=SC2086 # $rcbs is "node <cli.js>"
+  start_sandbox "$sdir" $rcbs sandbox --recordings "$n" --no-media
+  sandbox_pid=$SANDBOX_PID
   cfg="$sdir/config.properties"
   $rcbs run metadata-export --config "$cfg" --set "targetDir=$work/backup-$n" 2> "$work/backup-$n.err" || { tail "$work/backup-$n.err" >&2; exit 1; }
   # The backup exports need no GWS: the same config, but the window keys unset (whole backup).

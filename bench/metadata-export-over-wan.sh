@@ -25,6 +25,7 @@ BENCH_PIDS=
 trap 'for p in $BENCH_PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 . bench/peers/lib.sh # median
 . bench/wan/lib.sh
+. bench/sandbox.sh
 
 # Private builds (dist/ may be rebuilt by hand meanwhile), keeping the package layout rcbs resolves.
 build() { # <dir> <source tree>
@@ -46,12 +47,8 @@ else
 fi
 
 sdir=$WORK/sandbox
-mkdir -p "$sdir"
-node "$WORK/sandbox-build/dist/cli.js" sandbox --recordings "$N" --no-media --page-latency "$PAGE_LATENCY" --dir "$sdir" > "$sdir/out.txt" 2> "$sdir/err.txt" &
-BENCH_PIDS="$BENCH_PIDS $!"
-for _ in $(seq 1 600); do grep -q 'rcbs sandbox ready' "$sdir/out.txt" 2>/dev/null && break; sleep 0.5; done
-grep -q 'rcbs sandbox ready' "$sdir/out.txt" || { cat "$sdir/err.txt" >&2; echo "sandbox failed to start" >&2; exit 1; }
-eval "$(grep '^export ' "$sdir/out.txt")"
+start_sandbox "$sdir" node "$WORK/sandbox-build/dist/cli.js" sandbox --recordings "$N" --no-media --page-latency "$PAGE_LATENCY"
+BENCH_PIDS="$BENCH_PIDS $SANDBOX_PID"
 gws_port=$(sed -n 's|^gwsUriPrefix = http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$sdir/config.properties")
 start_wan_link "$WORK" "$gws_port"
 sed -i "s|^gwsUriPrefix = http://127.0.0.1:$gws_port/|gwsUriPrefix = http://127.0.0.1:$(wan_port "$gws_port")/|" "$sdir/config.properties"

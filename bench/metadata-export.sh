@@ -23,6 +23,7 @@ page="${PAGE:-100}"
 rounds="${ROUNDS:-3}"
 mkdir -p "$work"
 . bench/private-build.sh
+. bench/sandbox.sh
 private_build "$work/rcbs"
 rcbs=(node "$RCBS_SNAPSHOT_CLI")
 
@@ -60,14 +61,8 @@ echo "|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   sdir="$work/sandbox-$n"
   rm -rf "$sdir"
-  mkdir -p "$sdir"
-  "${rcbs[@]}" sandbox --recordings "$n" --no-media --dir "$sdir" > "$sdir/out.txt" 2> "$sdir/err.txt" &
-  sandbox_pid=$!
-  until grep -q 'rcbs sandbox ready' "$sdir/out.txt" 2>/dev/null; do
-    kill -0 "$sandbox_pid" 2>/dev/null || { echo "sandbox failed:" >&2; cat "$sdir/err.txt" >&2; exit 1; }
-    sleep 0.5
-  done
-  eval "$(grep '^export ' "$sdir/out.txt")"
+  start_sandbox "$sdir" "${rcbs[@]}" sandbox --recordings "$n" --no-media
+  sandbox_pid=$SANDBOX_PID
   prefix=$(awk '/^gwsUriPrefix/ {print $3}' "$sdir/config.properties")
   maxage=$(awk '/^maxAge/ {print $3}' "$sdir/config.properties")
   now=$(node -e 'console.log(Date.now())')

@@ -53,8 +53,7 @@ t.test('a heap that stays within the budget gets none', async (t) => {
   const stop = startHeapBudget(1 << 30, 5);
   // Some allocation, far below a 1 GiB budget, over many checks.
   for (let round = 0; round < 20; round++) {
-    const garbage = Array.from({ length: 10_000 }, (_, i) => ({ i }));
-    t.equal(garbage.length, 10_000);
+    Array.from({ length: 10_000 }, (_, i) => ({ i }));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   stop();

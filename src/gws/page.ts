@@ -55,9 +55,7 @@ export async function* readRecordingsPage(body: AsyncIterable<Uint8Array>, shown
     if (isJsonObject(item)) yield item as Recording;
     else malformed++;
   }
-  const links = page.links as { next?: unknown } | undefined;
-  const next = isJsonObject(links) && typeof links.next === 'string' && links.next.length > 0 ? links.next : undefined;
-  return { count: page.recordings.length, malformed, next };
+  return { count: page.recordings.length, malformed, next: nextLink(page.links) };
 }
 
 /** The page when it is valid UTF-8 JSON of the usual shape (an object with a `recordings`
@@ -74,6 +72,11 @@ function parseWholePage(bytes: Buffer): (Record<string, unknown> & { recordings:
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** links.next when the page gives a non-empty one. */
+function nextLink(links: unknown): string | undefined {
+  return isJsonObject(links) && typeof links.next === 'string' && links.next.length > 0 ? links.next : undefined;
 }
 
 /** The chunks read so far, then the rest of the body. */
@@ -151,7 +154,7 @@ async function* streamRecordingsPage(body: AsyncIterable<Uint8Array> | Iterable<
     value = undefined;
     if (place === 'recordings') {
       count++;
-      if (assembled !== null && typeof assembled === 'object' && !Array.isArray(assembled)) {
+      if (isJsonObject(assembled)) {
         // Its strings may be slices of the body chunks: whatever outlives the record copies
         // what it keeps (paging.ts copies the ids it remembers; the store keeps only offsets).
         if (!failed) ready.push(assembled as Recording);
@@ -204,9 +207,7 @@ async function* streamRecordingsPage(body: AsyncIterable<Uint8Array> | Iterable<
     throw badBody(shown, 'has neither "statusCode" nor "recordings"', prefix);
   }
   for (const recording of ready) yield recording;
-  const links = head.links as { next?: unknown } | undefined;
-  const next = links && typeof links === 'object' && typeof links.next === 'string' && links.next.length > 0 ? links.next : undefined;
-  return { count, malformed, next };
+  return { count, malformed, next: nextLink(head.links) };
 }
 
 function isOk(statusCode: unknown): boolean {

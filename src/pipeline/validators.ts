@@ -37,8 +37,7 @@ const compiled = new Map<Options, Map<string, ValidateFunction>>();
 
 /** Compiled by Ajv now, loaded only then; a fresh instance each time, so two schemas with the
  * same $id (the packaged recording schema and an operator's stricter copy) never clash. */
-function compileHere(schema: object, options: Options): ValidateFunction {
-  const hash = schemaHash(schema);
+function compileHere(schema: object, options: Options, hash: string): ValidateFunction {
   let byHash = compiled.get(options);
   if (!byHash) compiled.set(options, (byHash = new Map()));
   let validate = byHash.get(hash);
@@ -50,19 +49,21 @@ function compileHere(schema: object, options: Options): ValidateFunction {
   return validate;
 }
 
-/** The build's validator for `schema` under `name`, if there is one for exactly this schema. */
-export function precompiledValidator(name: string, schema: unknown): ValidateFunction | undefined {
+/** The build's validator for `schema` under `name`, if there is one for exactly this schema
+ * (`hash`: its schemaHash, when the caller has it already). */
+export function precompiledValidator(name: string, schema: unknown, hash = schemaHash(schema)): ValidateFunction | undefined {
   let compiled: (ValidateFunction & { schemaHash?: string }) | undefined;
   try {
     compiled = require(`../validators/${name}.cjs`) as ValidateFunction & { schemaHash?: string };
   } catch {
     return undefined;
   }
-  return typeof compiled === 'function' && compiled.schemaHash === schemaHash(schema) ? compiled : undefined;
+  return typeof compiled === 'function' && compiled.schemaHash === hash ? compiled : undefined;
 }
 
 /** A validator for `schema`: the build's when it is for this very schema, else compiled now
  * (throws what Ajv throws for a schema it cannot use). */
 export function validatorFor(name: string, schema: object, options: Options): ValidateFunction {
-  return precompiledValidator(name, schema) ?? compileHere(schema, options);
+  const hash = schemaHash(schema);
+  return precompiledValidator(name, schema, hash) ?? compileHere(schema, options, hash);
 }

@@ -87,7 +87,7 @@ const READ_BACK_BYTES = 1 << 20;
 /** Bytes a part's file writer holds before the socket waits: a parted object has up to
  * 2 x numThreads of them at once, so a quarter of the whole-object writer's 1 MiB (still
  * several socket chunks per writev). Measured on the loopback backup: peak RSS 130-132 MB
- * against 135-144 MB with 1 MiB, the same CPU (BENCHMARKS.md). */
+ * against 135-144 MB with 1 MiB, the same CPU (BENCHMARKS.md, "Close-out"). */
 const PART_SINK_BYTES = 256 << 10;
 
 interface Part {
@@ -195,13 +195,14 @@ export class PartedDownload {
     // The own connection may hand its slot on after a part (handOff): then spare
     // connections take every part left, so one is asked for each, up to the budget.
     const waiting = Math.min(spare.size, this.#unclaimed() - (this.#r.handOff ? 0 : 1));
+    const left = this.#bytesLeft();
     for (let i = 0; i < waiting; i++) {
       void spare.run(async () => {
         if (generation !== this.#generation || this.#closed || this.#unclaimed() === 0) return;
         const worker = this.#work();
         started.push(worker);
         await worker.catch(() => {});
-      }, this.#bytesLeft());
+      }, left);
     }
     const own = this.#work(first && firstBody ? { part: first, body: firstBody } : undefined, true);
     let failure: { reason: unknown } | undefined;
