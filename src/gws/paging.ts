@@ -33,7 +33,7 @@ import type { TimeSlice } from '../config/window.js';
 import type { Recording } from '../pipeline/types.js';
 import { recordingId } from '../recording.js';
 import { displayUrl, type GwsClient } from './client.js';
-import { readRecordingsPage, type PageSummary } from './page.js';
+import { lettingGo, readRecordingsPage, type PageSummary } from './page.js';
 import { mergeConcurrently, readAhead } from '../pipeline/streams.js';
 import { PagesAhead, RequestBudget } from './pages-ahead.js';
 
@@ -190,7 +190,7 @@ async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<
       const fetchedAhead = ahead?.take(url);
       if (fetchedAhead) {
         const page = await fetchedAhead;
-        for (const recording of page.recordings) if (fresh(recording)) yield recording;
+        for (const recording of lettingGo(page.recordings)) if (fresh(recording)) yield recording;
         summary = page.summary;
       } else {
         summary = yield* streamedPage(walk, url, fresh);

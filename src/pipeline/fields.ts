@@ -25,25 +25,50 @@ export function parsePath(text: string): FieldPath | undefined {
 
 const hasOwn = (value: object, key: string) => Object.prototype.hasOwnProperty.call(value, key);
 
-/** Every value at `path` under `root`, arrays entered at each step; the last value
- * itself is not unpacked (callers decide: a test looks into it, select keeps it). */
-export function valuesAt(root: unknown, path: FieldPath): unknown[] {
-  let current: unknown[] = [root];
-  for (const segment of path) {
-    const next: unknown[] = [];
-    for (const value of current) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        // Own properties only: `constructor` or `__proto__` are not fields of a recording.
-        if (item !== null && typeof item === 'object' && !Array.isArray(item) && hasOwn(item, segment)) {
-          const found = (item as Record<string, unknown>)[segment];
-          if (found !== undefined) next.push(found);
-        }
-      }
-    }
-    current = next;
-    if (current.length === 0) break;
+/** Every value at `path` (from segment `from` on) under `root`, arrays entered at each
+ * step; the last value itself is not unpacked (callers decide: a test looks into it,
+ * select keeps it). Walked depth first into one array: the order is the same as step
+ * by step (all values sit at the same depth) and a plain path allocates only its answer. */
+export function valuesAt(root: unknown, path: FieldPath, from = 0): unknown[] {
+  const found: unknown[] = [];
+  collect(root, path, from, found);
+  return found;
+}
+
+function collect(value: unknown, path: FieldPath, index: number, found: unknown[]): void {
+  if (index === path.length) {
+    found.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) stepInto(item, path, index, found);
+  } else {
+    stepInto(value, path, index, found);
   }
-  return current;
+}
+
+function stepInto(item: unknown, path: FieldPath, index: number, found: unknown[]): void {
+  const segment = path[index]!;
+  // Own properties only: `constructor` or `__proto__` are not fields of a recording.
+  if (item !== null && typeof item === 'object' && !Array.isArray(item) && hasOwn(item, segment)) {
+    const value = (item as Record<string, unknown>)[segment];
+    if (value !== undefined) collect(value, path, index + 1, found);
+  }
+}
+
+/** Values as one: null when there are none, the value when one, else the list. */
+export const asOne = (values: unknown[]): unknown => (values.length === 0 ? null : values.length === 1 ? values[0] : values);
+
+/** `asOne(valuesAt(root, path, from))`, without building a list while the path meets no
+ * array (select reads a dozen fields of every row). */
+export function valueAt(root: unknown, path: FieldPath, from = 0): unknown {
+  let value = root;
+  for (let index = from; index < path.length; index++) {
+    if (Array.isArray(value)) return asOne(valuesAt(value, path, index));
+    const segment = path[index]!;
+    if (value === null || typeof value !== 'object' || !hasOwn(value, segment)) return null;
+    value = (value as Record<string, unknown>)[segment];
+    if (value === undefined) return null;
+  }
+  return value === undefined ? null : value;
 }
 
 /** What the record stands for downstream: the row `select` made, else the recording. */
@@ -82,9 +107,15 @@ export const OUTCOME_FIELDS = ['status', 'dir', 'json', 'path', 'bytes', 'mediaS
 export function recordValues(record: PipelineRecord, path: FieldPath): unknown[] {
   if (path[0]!.startsWith('@')) {
     const value = outcomeValue(record, path[0]!.slice(1));
-    return value === undefined ? [] : valuesAt(value, path.slice(1));
+    return value === undefined ? [] : valuesAt(value, path, 1);
   }
   return valuesAt(subjectOf(record), path);
+}
+
+/** `asOne(recordValues(record, path))` (see valueAt). */
+export function recordValue(record: PipelineRecord, path: FieldPath): unknown {
+  if (path[0]!.startsWith('@')) return valueAt(outcomeValue(record, path[0]!.slice(1)), path, 1);
+  return valueAt(subjectOf(record), path);
 }
 
 /** A path as written in a pipeline: dot segments, or an `@` outcome field. */

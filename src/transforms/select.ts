@@ -15,7 +15,7 @@
 // A recording without media files gives no row under flatten: it is dropped and
 // counted with that reason, never silently.
 
-import { checkPath, parsePath, recordValues, valuesAt, type FieldPath } from '../pipeline/fields.js';
+import { checkPath, parsePath, recordValue, valueAt, type FieldPath } from '../pipeline/fields.js';
 import { mapInTurn, onEnd } from '../pipeline/streams.js';
 import { defineComponent, type PipelineRecord } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, recordingId, type MediaFile } from '../recording.js';
@@ -24,8 +24,6 @@ interface Options {
   flatten?: 'mediaFiles';
   fields: Record<string, string>;
 }
-
-const one = (values: unknown[]): unknown => (values.length === 0 ? null : values.length === 1 ? values[0] : values);
 
 export default defineComponent<Options>({
   kind: 'transform',
@@ -71,7 +69,7 @@ export default defineComponent<Options>({
       const row: Record<string, unknown> = {};
       for (const [name, path] of fields) {
         // With flatten, mediaFiles.<x> is this one file's field.
-        row[name] = one(file !== undefined && path[0] === 'mediaFiles' ? valuesAt(file, path.slice(1)) : recordValues(record, path));
+        row[name] = file !== undefined && path[0] === 'mediaFiles' ? valueAt(file, path, 1) : recordValue(record, path);
       }
       return row;
     };
