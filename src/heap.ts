@@ -5,8 +5,9 @@
 // and flat (~20 MB) while it allocates fast (a recording parsed, checked, written, gone).
 // On the 50k CSV export from GWS (`--trace-gc`) the old generation reached 82 MB with
 // 21 MB live: ~60 MB of RSS that was only garbage waiting. So a timer looks at the heap
-// every HEAP_CHECK_MS and runs a full GC once it holds HEAP_BUDGET more than was live
-// after the last one: a few full GCs per run of ~5-10 ms each (BENCHMARKS.md).
+// every HEAP_CHECK_MS and runs a full GC once it holds HEAP_BUDGET (or half the live
+// size, if more) more than was live after the last one: a few full GCs per run of
+// ~10-20 ms each (BENCHMARKS.md).
 //
 // Dead socket chunks are the other pile (their bytes live outside V8's heap):
 // src/s3/socket-garbage.ts frees those with young-generation GCs in step with the bytes
@@ -38,21 +39,31 @@ export function collector(): Collect | null {
   return collect;
 }
 
-/** Heap bytes above the last GC's live size that start a full GC. */
-export const HEAP_BUDGET = 32 << 20;
+/** Heap bytes above the last GC's live size that start a full GC: at least HEAP_BUDGET,
+ * and LIVE_SHARE of the live size when that is more, so a large live heap (a big index)
+ * is not marked over and over for a little garbage: the GC work per byte of garbage stays
+ * bounded. 16 MB: the 50k CSV export from GWS peaks at 127-129 MB against 119-123 at 5k
+ * (with 32 MB: 139-144 against 118-123), for 8 full GCs of ~16 ms in a 5 s run (BENCHMARKS.md). */
+export const HEAP_BUDGET = 16 << 20;
+const LIVE_SHARE = 0.5;
 const HEAP_CHECK_MS = 250;
+
+/** The heap a full GC is due at, after one left `live` bytes. */
+export function heapLimit(live: number, budget = HEAP_BUDGET): number {
+  return live + Math.max(budget, live * LIVE_SHARE);
+}
 
 /** Starts the heap budget for the life of the process (an unref'd timer); returns a stop. */
 export function startHeapBudget(budget = HEAP_BUDGET, everyMs = HEAP_CHECK_MS): () => void {
   const used = () => v8.getHeapStatistics().used_heap_size;
-  let live = used();
+  let limit = heapLimit(used(), budget);
   const timer = setInterval(() => {
-    if (used() <= live + budget) return;
+    if (used() <= limit) return;
     // Taken at the first need: a short command never makes the extra context.
     const gc = collector();
     if (!gc) return clearInterval(timer);
     gc();
-    live = used();
+    limit = heapLimit(used(), budget);
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

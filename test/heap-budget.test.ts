@@ -61,3 +61,11 @@ t.test('a heap that stays within the budget gets none', async (t) => {
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(gcs.count(), 0);
 });
+
+t.test('the budget grows with the live heap: at least the floor, else half of what is live', async (t) => {
+  const { heapLimit } = await import('../src/heap.js');
+  const mb = 1 << 20;
+  t.equal(heapLimit(10 * mb, 16 * mb), 26 * mb, 'a small live heap gets the floor');
+  t.equal(heapLimit(32 * mb, 16 * mb), 48 * mb, 'where half the live heap equals the floor');
+  t.equal(heapLimit(200 * mb, 16 * mb), 300 * mb, 'a large live heap gets half of itself, so it is not marked for every 16 MB');
+});
