@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=${1:?usage: build-ref.sh <git ref> [dir]}
 dir=${2:-$(mktemp -d /tmp/rcbs-ref-XXXXXX)}
+mkdir -p "$dir"
 git archive "$ref" src pipelines schemas package.json tsconfig.json tsconfig.build.json | tar -x -C "$dir"
 ln -sfn "$PWD/node_modules" "$dir/node_modules"
 (cd "$dir" && node "$OLDPWD/node_modules/typescript/bin/tsc" -p tsconfig.build.json) >&2
+# A ref from when validators were compiled at build time (npm run build) gets them too.
+if [ -f "$dir/dist/tools/compile-validators.js" ]; then (cd "$dir" && node dist/tools/compile-validators.js) >&2; fi
 echo "$dir"

@@ -84,6 +84,17 @@ t.test('a large object lands byte-exact via several ranged GETs, checked by each
   }
 });
 
+t.test('parts reuse keep-alive connections: a ranged answer is read to its end, not dropped', async (t) => {
+  const { object, front, tempPath, download } = await setup(t);
+  const result = await download();
+  t.equal(result.parts, PARTS);
+  t.ok((await readFile(tempPath)).equals(object), 'byte-exact');
+  // The whole-object GET's connection is closed after part 0 (the rest of its body is not
+  // wanted); every other part goes on one of the (1 own + 3 spare) connections' sockets.
+  // Dropping each ranged answer before its end took its socket down: a connection per part.
+  t.ok(front.connections <= 1 + 1 + 3, `${front.connections} connections for ${PARTS} parts`);
+});
+
 t.test('a flipped byte in one ranged part is caught: never accepted', async (t) => {
   // Byte in part 5, flipped on every GET: the retry from zero fails as well.
   const { front, download } = await setup(t, () => ({ flipObjectByte: 5 * PART + 77 }));

@@ -69,10 +69,10 @@ export interface TransferResult {
 }
 
 /** `bytes <start>-<end>/<total>` */
-export function parseContentRange(value: string | undefined): { start: number; total?: number } | undefined {
-  const m = value ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(value.trim()) : null;
+export function parseContentRange(value: string | undefined): { start: number; end: number; total?: number } | undefined {
+  const m = value ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim()) : null;
   if (!m) return undefined;
-  return { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
 /** What is on disk so far, and digests of exactly those bytes. */

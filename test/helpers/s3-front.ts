@@ -70,6 +70,8 @@ export interface S3Front {
   gets(key: string): number;
   /** Runs before the n-th GET of a key is forwarded (n from 1), e.g. to change the object. */
   beforeGet?: (key: string, n: number) => Promise<void>;
+  /** TCP connections clients opened to the front so far. */
+  connections: number;
   /** Object GETs being answered now, and the most there ever were at once. */
   getsInFlight: number;
   maxGetsInFlight: number;
@@ -120,6 +122,7 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
     restores: [],
     regionError: 'redirect-301',
     gets: (key) => getCounts.get(key) ?? 0,
+    connections: 0,
     getsInFlight: 0,
     maxGetsInFlight: 0,
   };
@@ -266,6 +269,7 @@ export async function startS3Front(t: Teardown, s3rverEndpoint: string): Promise
 
   const server = createServer(handle);
   server.on('connection', (socket) => {
+    front.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
