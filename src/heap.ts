@@ -5,9 +5,9 @@
 // and flat (~20 MB) while it allocates fast (a recording parsed, checked, written, gone).
 // On the 50k CSV export from GWS (`--trace-gc`) the old generation reached 82 MB with
 // 21 MB live: ~60 MB of RSS that was only garbage waiting. So a timer looks at the heap
-// every HEAP_CHECK_MS and runs a full GC once it holds HEAP_BUDGET (or half the live
-// size, if more) more than was live after the last one: a few full GCs per run of
-// ~10-20 ms each (BENCHMARKS.md).
+// every HEAP_CHECK_MS and runs a full GC once its old generation holds HEAP_BUDGET (or
+// half the live size, if more) more than was live after the last one: a few full GCs per
+// export of ~10-20 ms each, usually none in a backup (BENCHMARKS.md).
 //
 // Dead socket chunks are the other pile (their bytes live outside V8's heap):
 // src/s3/socket-garbage.ts frees those with young-generation GCs in step with the bytes
@@ -39,14 +39,27 @@ export function collector(): Collect | null {
   return collect;
 }
 
-/** Heap bytes above the last GC's live size that start a full GC: at least HEAP_BUDGET,
- * and LIVE_SHARE of the live size when that is more, so a large live heap (a big index)
- * is not marked over and over for a little garbage: the GC work per byte of garbage stays
- * bounded. 16 MB: the 50k CSV export from GWS peaks at 127-129 MB against 119-123 at 5k
- * (with 32 MB: 139-144 against 118-123), for 8 full GCs of ~16 ms in a 5 s run (BENCHMARKS.md). */
+/** Old-generation bytes above the last GC's live size that start a full GC: at least
+ * HEAP_BUDGET, and LIVE_SHARE of the live size when that is more, so a large live heap (a
+ * big index) is not marked over and over for a little garbage: the GC work per byte of
+ * garbage stays bounded. 16 MB: the 50k CSV export from GWS peaks at 135-143 MB (5k:
+ * 118-123), 146-153 MB with 32 (BENCHMARKS.md, issue 14 run 4). */
 export const HEAP_BUDGET = 16 << 20;
 const LIVE_SHARE = 0.5;
 const HEAP_CHECK_MS = 250;
+
+/** Bytes in the heap's old spaces: what only a full GC frees. The young generation is left
+ * out: it fills and empties many times a second (up to 16 MB here), and counting it made a
+ * 16 MB budget fire on young garbage alone: 61 full GCs in a loopback backup at numThreads 4
+ * instead of V8's own 7, and ~0.6 CPU s more. (A forced full GC also leaves V8 collecting
+ * its old generation more often for a while: as few as possible.) */
+export function oldGenerationBytes(): number {
+  let bytes = 0;
+  for (const space of v8.getHeapSpaceStatistics()) {
+    if (space.space_name !== 'new_space' && space.space_name !== 'new_large_object_space') bytes += space.space_used_size;
+  }
+  return bytes;
+}
 
 /** The heap a full GC is due at, after one left `live` bytes. */
 export function heapLimit(live: number, budget = HEAP_BUDGET): number {
@@ -55,7 +68,7 @@ export function heapLimit(live: number, budget = HEAP_BUDGET): number {
 
 /** Starts the heap budget for the life of the process (an unref'd timer); returns a stop. */
 export function startHeapBudget(budget = HEAP_BUDGET, everyMs = HEAP_CHECK_MS): () => void {
-  const used = () => v8.getHeapStatistics().used_heap_size;
+  const used = oldGenerationBytes;
   let limit = heapLimit(used(), budget);
   const timer = setInterval(() => {
     if (used() <= limit) return;

@@ -69,3 +69,17 @@ t.test('the budget grows with the live heap: at least the floor, else half of wh
   t.equal(heapLimit(32 * mb, 16 * mb), 48 * mb, 'where half the live heap equals the floor');
   t.equal(heapLimit(200 * mb, 16 * mb), 300 * mb, 'a large live heap gets half of itself, so it is not marked for every 16 MB');
 });
+
+t.test('the budget counts the old generation only: young garbage is left to the scavenger', async (t) => {
+  const { oldGenerationBytes } = await import('../src/heap.js');
+  const v8 = await import('node:v8');
+  // Some young objects, so that counting the young generation would show.
+  const holder: { items?: object[] } = {};
+  holder.items = Array.from({ length: 5_000 }, (_, i) => ({ i, s: `value ${i}` }));
+  const young = v8.getHeapSpaceStatistics().filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space').reduce((sum, s) => sum + s.space_used_size, 0);
+  const all = v8.getHeapStatistics().used_heap_size;
+  const old = oldGenerationBytes();
+  t.ok(young > 128 << 10, `the young generation holds ${young} bytes`);
+  t.ok(Math.abs(all - young - old) < 64 << 10, `old ${old} = used ${all} − young ${young}, within the stats' own allocations`);
+  t.ok(holder.items.length > 0);
+});
