@@ -83,3 +83,24 @@ t.test('the budget counts the old generation only: young garbage is left to the 
   t.ok(Math.abs(all - young - old) < 64 << 10, `old ${old} = used ${all} − young ${young}, within the stats' own allocations`);
   t.ok(holder.items.length > 0);
 });
+
+t.test('setHeapBudget moves the floor of a running budget (a run that downloads media raises it)', async (t) => {
+  const { setHeapBudget, HEAP_BUDGET } = await import('../src/heap.js');
+  t.teardown(() => setHeapBudget(HEAP_BUDGET));
+  const gcs = forcedFullGcs();
+  t.teardown(gcs.stop);
+  setHeapBudget(1 << 30);
+  const stop = startHeapBudget(undefined, 5);
+  t.teardown(stop);
+  let keep: object[] = [];
+  const churn = setInterval(() => {
+    for (let i = 0; i < 20_000; i++) keep.push({ i, s: `value ${i}` });
+    if (keep.length > 200_000) keep = [];
+  }, 1);
+  t.teardown(() => clearInterval(churn));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(gcs.count(), 0, 'none under a 1 GiB floor');
+  setHeapBudget(4 << 20);
+  await gcs.next;
+  t.ok(gcs.count() >= 1, 'one once the floor is lowered');
+});

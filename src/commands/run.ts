@@ -4,6 +4,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { RcbsError, isRcbsError } from '../errors.js';
+import { setHeapBudget, TRANSFER_HEAP_BUDGET } from '../heap.js';
 import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
 import type { Logger, Stderr } from '../log.js';
@@ -105,6 +106,8 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   const name = loaded.file.name;
 
   const writes = !options.dryRun && steps.some((s) => s.component.writesTarget);
+  // A run that downloads media keeps a larger heap budget (src/heap.ts).
+  if (steps.some((s) => s.component.movesMedia)) setHeapBudget(TRANSFER_HEAP_BUDGET);
   const progress = createProgress(io.stderr, options.progress ?? (io.stderr.isTTY && !io.quiet));
   let store: Store | undefined;
   const context: RunContext = createRunContext({

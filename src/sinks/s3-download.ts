@@ -317,6 +317,7 @@ export async function createS3Download(options: Options, context: RunContext, se
 export default defineComponent<Options>({
   kind: 'sink',
   writesTarget: true,
+  movesMedia: true,
   name: COMPONENT,
   description: 'Streams each wanted media file from S3 to the backup folder, checked against the object and renamed atomically.',
   options: {
