@@ -5,7 +5,7 @@
 // that perf_hooks reports: a forced full GC carries the FORCED flag, which V8's own
 // collections never do.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { startHeapBudget } from '../src/heap.js';
 
@@ -31,18 +31,22 @@ function forcedFullGcs(): { count: () => number; next: Promise<void>; stop: () =
   return { count: () => count, next, stop: () => observer.disconnect() };
 }
 
+/** Objects that live a little (so they reach the old generation), then become garbage. */
+function churn(t: Test): void {
+  let keep: object[] = [];
+  const timer = setInterval(() => {
+    for (let i = 0; i < 20_000; i++) keep.push({ i, s: `value ${i}` });
+    if (keep.length > 200_000) keep = [];
+  }, 1);
+  t.teardown(() => clearInterval(timer));
+}
+
 t.test('garbage past the budget gets a full GC of its own', async (t) => {
   const gcs = forcedFullGcs();
   t.teardown(gcs.stop);
   const stop = startHeapBudget(4 << 20, 5);
   t.teardown(stop);
-  // Objects that live a little (so they reach the old generation), then become garbage.
-  let keep: object[] = [];
-  const churn = setInterval(() => {
-    for (let i = 0; i < 20_000; i++) keep.push({ i, s: `value ${i}` });
-    if (keep.length > 200_000) keep = [];
-  }, 1);
-  t.teardown(() => clearInterval(churn));
+  churn(t);
   await gcs.next;
   t.ok(gcs.count() >= 1, 'a forced full GC ran');
 });
@@ -92,12 +96,7 @@ t.test('setHeapBudget moves the floor of a running budget (a run that downloads 
   setHeapBudget(1 << 30);
   const stop = startHeapBudget(undefined, 5);
   t.teardown(stop);
-  let keep: object[] = [];
-  const churn = setInterval(() => {
-    for (let i = 0; i < 20_000; i++) keep.push({ i, s: `value ${i}` });
-    if (keep.length > 200_000) keep = [];
-  }, 1);
-  t.teardown(() => clearInterval(churn));
+  churn(t);
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(gcs.count(), 0, 'none under a 1 GiB floor');
   setHeapBudget(4 << 20);
