@@ -50,14 +50,14 @@ export const HEAP_BUDGET = 16 << 20;
  * one forced full GC leaves it collecting every ~50 ms for a while: with 16 MB the loopback
  * backup at numThreads 16 took 3.85-4.55 CPU s against 3.07-3.27 with 32 (3 runs each). */
 export const TRANSFER_HEAP_BUDGET = 32 << 20;
+const LIVE_SHARE = 0.5;
+const HEAP_CHECK_MS = 250;
 let floor = HEAP_BUDGET;
 
 /** Sets the budget's floor for the rest of the process (the CLI's timer reads it at each check). */
 export function setHeapBudget(bytes: number): void {
   floor = bytes;
 }
-const LIVE_SHARE = 0.5;
-const HEAP_CHECK_MS = 250;
 
 /** Bytes in the heap's old spaces: what only a full GC frees. The young generation is left
  * out: it fills and empties many times a second (up to 16 MB here), and counting it made a
