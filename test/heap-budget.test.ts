@@ -79,12 +79,14 @@ t.test('the budget counts the old generation only: young garbage is left to the 
   const v8 = await import('node:v8');
   // Some young objects, so that counting the young generation would show.
   const holder: { items?: object[] } = {};
-  holder.items = Array.from({ length: 5_000 }, (_, i) => ({ i, s: `value ${i}` }));
+  holder.items = Array.from({ length: 20_000 }, (_, i) => ({ i, s: `value ${i}` }));
   const young = v8.getHeapSpaceStatistics().filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space').reduce((sum, s) => sum + s.space_used_size, 0);
   const all = v8.getHeapStatistics().used_heap_size;
   const old = oldGenerationBytes();
-  t.ok(young > 128 << 10, `the young generation holds ${young} bytes`);
-  t.ok(Math.abs(all - young - old) < 64 << 10, `old ${old} = used ${all} − young ${young}, within the stats' own allocations`);
+  t.ok(young > 512 << 10, `the young generation holds ${young} bytes`);
+  // The three readings allocate a little between them (~80 KB seen): far less than the
+  // young generation, which is what counting it would add.
+  t.ok(Math.abs(all - young - old) < young / 2, `old ${old} = used ${all} − young ${young}, within the stats' own allocations`);
   t.ok(holder.items.length > 0);
 });
 
