@@ -90,9 +90,10 @@ t.test('parts reuse keep-alive connections: a ranged answer is read to its end, 
   t.equal(result.parts, PARTS);
   t.ok((await readFile(tempPath)).equals(object), 'byte-exact');
   // The whole-object GET's connection is closed after part 0 (the rest of its body is not
-  // wanted); every other part goes on one of the (1 own + 3 spare) connections' sockets.
+  // wanted); every other part goes on one of the (1 own + 3 spare) connections' sockets: 5
+  // (one or two more if a socket comes back to the pool just after a part asks for one).
   // Dropping each ranged answer before its end took its socket down: a connection per part.
-  t.ok(front.connections <= 1 + 1 + 3, `${front.connections} connections for ${PARTS} parts`);
+  t.ok(front.connections <= PARTS - 2, `${front.connections} connections for ${PARTS} parts`);
 });
 
 t.test('a flipped byte in one ranged part is caught: never accepted', async (t) => {
