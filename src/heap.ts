@@ -80,15 +80,14 @@ export function heapLimit(live: number, budget = HEAP_BUDGET): number {
 /** Starts the heap budget for the life of the process (an unref'd timer); returns a stop.
  * Without `budget`, the floor setHeapBudget set last. */
 export function startHeapBudget(budget?: number, everyMs = HEAP_CHECK_MS): () => void {
-  const used = oldGenerationBytes;
-  let live = used();
+  let live = oldGenerationBytes();
   const timer = setInterval(() => {
-    if (used() <= heapLimit(live, budget ?? floor)) return;
+    if (oldGenerationBytes() <= heapLimit(live, budget ?? floor)) return;
     // Taken at the first need: a short command never makes the extra context.
     const gc = collector();
     if (!gc) return clearInterval(timer);
     gc();
-    live = used();
+    live = oldGenerationBytes();
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -1,7 +1,8 @@
-// Pins src/heap.ts: the heap budget runs a full GC of its own once the heap holds more
-// than the budget above what was live after the last one (V8 would let the garbage grow
-// to ~4x the live heap first: that garbage set the peak RSS of the GWS export,
-// BENCHMARKS.md), and nothing runs without a reason to. Seen through the gc entries
+// Pins src/heap.ts: the heap budget runs a full GC of its own once the old generation
+// holds more than the budget (a floor, or half the live size) above what was live after
+// the last one (V8 would let the garbage grow to ~4x the live heap first: that garbage
+// set the peak RSS of the GWS export, BENCHMARKS.md); young garbage does not count, a run
+// can raise the floor, and nothing runs without a reason to. Seen through the gc entries
 // that perf_hooks reports: a forced full GC carries the FORCED flag, which V8's own
 // collections never do.
 

@@ -129,25 +129,19 @@ export interface PartedRequest {
  * exactly those bytes), reads on to the body's end: an HTTP response left before its end
  * takes its keep-alive socket down with it, and every part then paid a new connection
  * (54 connections for 204 objects at numThreads 4, one round trip more each over a WAN;
- * 11 with this). A byte past `length` there fails the part. Without `toEnd` (part 0 read
+ * 11 with this: `strace -f -e connect`, BENCHMARKS.md). A byte past `length` there fails the part. Without `toEnd` (part 0 read
  * from the whole-object GET) reading stops at `length` and the caller closes the body.
  */
 async function* firstBytes(source: AsyncIterable<Buffer>, length: number, toEnd: boolean): AsyncGenerator<Buffer> {
   let left = length;
+  if (left === 0 && !toEnd) return;
   for await (const chunk of source) {
-    if (left === 0) {
-      if (chunk.length > 0) throw new Error(`the ranged answer went on past the ${length} bytes asked for`);
-      continue;
-    }
-    if (chunk.length >= left) {
-      if (toEnd && chunk.length > left) throw new Error(`the ranged answer went on past the ${length} bytes asked for`);
-      yield chunk.subarray(0, left);
-      left = 0;
-      if (!toEnd) return;
-      continue;
-    }
-    left -= chunk.length;
-    yield chunk;
+    if (toEnd && chunk.length > left) throw new Error(`the ranged answer went on past the ${length} bytes asked for`);
+    if (left === 0) continue;
+    const taken = chunk.length >= left ? chunk.subarray(0, left) : chunk;
+    left -= taken.length;
+    yield taken;
+    if (left === 0 && !toEnd) return;
   }
 }
 

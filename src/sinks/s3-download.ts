@@ -310,7 +310,7 @@ export async function createS3Download(options: Options, context: RunContext, se
         }
       })
       .map((record) => _(processRecord(record)))
-      .mergeWithLimit(Math.max(2, 2 * concurrency, LOOK_AHEAD_RECORDS))
+      .mergeWithLimit(Math.max(2 * concurrency, LOOK_AHEAD_RECORDS))
       .filter((record): record is PipelineRecord => record !== undefined);
 }
 
