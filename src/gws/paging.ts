@@ -62,17 +62,22 @@ export interface SliceSeen {
   has(id: string): boolean;
   /** `id` is passed on by this slice. */
   add(id: string): void;
-  /** Numbers a page of this slice: 1, 2, 3… across the queries of a split slice. */
-  nextPage(): number;
-  /** Notes `id` met on `page` (passed on or not); returns the page it was last met on before, 0 if never. */
-  meet(id: string, page: number): number;
+  /** A query of this slice starts, at its first page: ids met before it (before a split) are not repeats. */
+  startQuery(): void;
+  /** The current query's next page starts. */
+  nextPage(): void;
+  /** Notes `id` met on the current page: 'repeated' when met on an earlier page of this query (the
+   * server is not paging); else 'passed' when this slice or a neighbour passed it on; else 'fresh',
+   * and it is passed on now. */
+  meet(id: string): 'fresh' | 'passed' | 'repeated';
   /** The slice is done: its ids go once both neighbours are done too. */
   done(): void;
 }
 
-// An id's tag in its slice's IdSet: the page it was last met on, times two, plus PASSED once
-// the slice has passed it on. An id met but not passed on (a neighbour had) is kept too: a
-// later page of the same query repeating it still shows a server that is not paging.
+// An id's tag in its slice's IdSet: the page it was last met on (pages numbered 1, 2, 3… across
+// the slice's queries), times two, plus PASSED once the slice has passed it on. An id met but
+// not passed on (a neighbour had) is kept too: a later page of the same query repeating it
+// still shows a server that is not paging.
 const PASSED = 1;
 
 function passedOn(ids: IdSet | undefined, id: string): boolean {
@@ -94,19 +99,26 @@ export class SliceIds {
   slice(index: number): SliceSeen {
     const own = new IdSet();
     this.#ids.set(index, own);
-    let pages = 0;
+    let page = 0;
+    let firstPage = 1;
+    const passedByNeighbour = (id: string) => passedOn(this.#ids.get(index - 1), id) || passedOn(this.#ids.get(index + 1), id);
     return {
-      has: (id) => passedOn(own, id) || passedOn(this.#ids.get(index - 1), id) || passedOn(this.#ids.get(index + 1), id),
+      has: (id) => passedOn(own, id) || passedByNeighbour(id),
       add: (id) => {
         const entry = own.add(id);
         own.setTag(entry, own.tag(entry) | PASSED);
       },
-      nextPage: () => ++pages,
-      meet: (id, page) => {
+      startQuery: () => void (firstPage = ++page),
+      nextPage: () => void ++page,
+      meet: (id) => {
         const entry = own.add(id);
         const tag = own.tag(entry);
-        own.setTag(entry, page * 2 + (tag & PASSED));
-        return tag >>> 1;
+        const metOn = tag >>> 1;
+        // A repeat is never fresh: when first met it was passed on, here or by a neighbour
+        // (whose ids are kept while this slice runs).
+        const outcome = metOn >= firstPage && metOn < page ? 'repeated' : tag & PASSED || passedByNeighbour(id) ? 'passed' : 'fresh';
+        own.setTag(entry, page * 2 + (outcome === 'fresh' ? PASSED : tag & PASSED));
+        return outcome;
       },
       done: () => {
         this.#done.add(index);
@@ -188,15 +200,15 @@ async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGener
 async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, number | undefined, undefined> {
   const { client, query, seen, signal, log, budget } = walk;
   // A page repeating an id met on an earlier page of this query means the server is not
-  // paging (it ignores offset, or loops on links.next); earlier queries (before a split) do not count.
-  const firstPage = seen.nextPage();
+  // paging (it ignores offset, or loops on links.next).
+  seen.startQuery();
   let url = client.url(query.recordingsUri, { startTime: slice.start, endTime: slice.end, limit: query.pageSize, offset: 0 });
   let offset = 0;
   // Closed (what is ahead cancelled) before a split starts its halves, or when the consumer stops.
   const ahead = budget && budget.size > 1 ? new PagesAhead(client, budget, query.pageSize, signal) : undefined;
   try {
     for (let pageNumber = 1; ; pageNumber++) {
-      const slicePage = pageNumber === 1 ? firstPage : seen.nextPage();
+      if (pageNumber > 1) seen.nextPage();
       let repeats = false;
       /** Notes a recording of this page; true when it was not passed on before. */
       const fresh = (recording: Recording): boolean => {
@@ -206,11 +218,9 @@ async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<
         // ~200 KB body chunk, and a kept slice kept its whole chunk alive (measured: heap grew
         // ~3 KB per recording, 346 MB at 50k).
         const id = recordingId(recording) ?? `sha256:${createHash('sha256').update(JSON.stringify(recording)).digest('hex')}`;
-        const metOn = seen.meet(id, slicePage);
-        if (metOn >= firstPage && metOn < slicePage) repeats = true;
-        if (seen.has(id)) return false;
-        seen.add(id);
-        return true;
+        const met = seen.meet(id);
+        if (met === 'repeated') repeats = true;
+        return met === 'fresh';
       };
       let summary: PageSummary;
       const fetchedAhead = ahead?.take(url);
