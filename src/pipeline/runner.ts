@@ -123,6 +123,7 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
   });
   try {
     const fns: RecordFn[] = [];
+    for (const step of steps) step.component.prepare?.(step.options as Record<string, unknown>, context);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       const fn = await step.component.create(step.options as Record<string, unknown>, context, events[i]!);

@@ -179,6 +179,10 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** Declares that one record in may become several out (select's flatten): the runner
    * then does not hold it to records in = records out + dropped. */
   fansOut?: boolean;
+  /** Starts the component's network round trips (s3-download's GWS settings call) before any
+   * component is created, so they are on their way while code loads; create() takes up what
+   * it started. Must not throw or reject: create() reports the failure. */
+  prepare?(options: O, context: RunContext): void;
   create(options: O, context: RunContext, self: ComponentEvents): RecordFn | Promise<RecordFn>;
 }
 

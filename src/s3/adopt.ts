@@ -11,7 +11,8 @@
 // entry (SPEC §8): the normal path stays one GET per object.
 
 import { stat } from 'node:fs/promises';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from './sdk.js';
 import { digestFile, offeredCheck, type CheckMethod } from './object-check.js';
 import type { ObjectRef } from './failure.js';
 

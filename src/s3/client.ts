@@ -11,7 +11,8 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client } from './sdk.js';
 import type { RcbsConfig, Credentials } from '../config/types.js';
 import { RcbsError } from '../errors.js';
 import { bypassesProxy, envProxy, noProxyOf, proxyAuthorization, routeMessage } from '../net/env-proxy.js';

@@ -5,7 +5,8 @@
 // Intelligent-Tiering archive tiers take no Days (the object moves back to a frequent
 // tier), so none is sent for them.
 
-import { RestoreObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RestoreObjectCommand } from './sdk.js';
 import { objectUrl, type ObjectRef } from './failure.js';
 
 export type RestoreOutcome = 'restore requested' | 'restore already in progress';

@@ -87,6 +87,15 @@ export interface S3DownloadInternals {
   socketTimeoutMs?: number;
 }
 
+/** The S3 location each run's prepare started to resolve, taken up by its create. */
+const locations = new WeakMap<RunContext, Promise<S3Location>>();
+
+function startLocating(context: RunContext): Promise<S3Location> {
+  const locating = resolveS3Location(context);
+  locating.catch(() => {}); // awaited by create, after the modules
+  return locating;
+}
+
 export async function createS3Download(options: Options, context: RunContext, self: ComponentEvents, internals: S3DownloadInternals = {}) {
   const { config, log, signal } = context;
   const concurrency = options.concurrency ?? (config.downloadMode === 'single' ? 1 : config.numThreads);
@@ -98,9 +107,11 @@ export async function createS3Download(options: Options, context: RunContext, se
   checkKeyTemplate(config.s3KeyTemplate);
   // The AWS SDK is loaded only by pipelines that download: it is ~25 MB and ~100 ms of
   // start-up that metadata-only, verify and decrypt runs do without.
-  // The settings call (a round trip to GWS) is on its way while the SDK loads.
-  const locating = resolveS3Location(context);
-  locating.catch(() => {}); // awaited below, after the modules
+  // The settings call (a round trip to GWS), started by prepare before any component was
+  // created, is on its way while the SDK loads.
+  const started = locations.get(context);
+  locations.delete(context);
+  const locating = started ?? startLocating(context);
   const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
   const location: S3Location = await locating;
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
@@ -326,6 +337,9 @@ export default defineComponent<Options>({
       concurrency: { type: 'integer', minimum: 1, description: 'transfers in flight at once; default numThreads (multithread) or 1 (single)' },
     },
     additionalProperties: false,
+  },
+  prepare: (_options, context) => {
+    if (!context.config.metadataOnly) locations.set(context, startLocating(context));
   },
   create: (options, context, self) => createS3Download(options, context, self),
 });

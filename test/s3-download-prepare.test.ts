@@ -1,0 +1,100 @@
+// s3-download's prepare: the GWS settings call (where the media live) is started before
+// any component is created, so it is on its way while the other components and the AWS SDK
+// load (over a WAN it cost ~0.1-0.2 s of every backup's start to make it only when
+// s3-download was created, after the source and the transforms). Pinned here with a source
+// whose create() waits until GWS has answered the settings call: without prepare the call
+// would come only after that create, and the run would fail on the source's timeout. The
+// call is still made once per run (create takes up what prepare started), and a
+// metadata-only run, which downloads nothing, makes none.
+
+import t, { type Test } from 'tap';
+import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import _ from 'highland';
+import { loadConfig } from '../src/config/load.js';
+import { silentLogger } from '../src/log.js';
+import { createRunContext } from '../src/pipeline/context.js';
+import type { ResolvedStep } from '../src/pipeline/loader.js';
+import { findComponent } from '../src/pipeline/registry.js';
+import { runPipeline } from '../src/pipeline/runner.js';
+import { defineComponent, type ComponentDef, type PipelineRecord } from '../src/pipeline/types.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { openStore } from '../src/store/index.js';
+
+const SETTINGS = '/me/settings/rcbs';
+
+let sandbox: Sandbox;
+t.before(async () => {
+  sandbox = await startSandbox({ recordings: 1, oddities: false });
+});
+t.teardown(() => sandbox.close());
+
+/** A source with no records whose create() returns only once GWS has answered the settings call. */
+function sourceAwaitingSettings(): ComponentDef<Record<string, unknown>> {
+  return defineComponent<Record<string, unknown>>({
+    kind: 'source',
+    name: 'awaits-settings',
+    description: 'test source',
+    options: { type: 'object' },
+    async create() {
+      await new Promise<void>((resolve, reject) => {
+        if (sandbox.gws.requestCount(SETTINGS) > 0) return resolve();
+        const timer = setTimeout(() => {
+          stop();
+          reject(new Error('GWS saw no settings call while the first component was created'));
+        }, 10_000);
+        const stop = sandbox.gws.onRequest((info) => {
+          if (info.route !== SETTINGS) return;
+          clearTimeout(timer);
+          stop();
+          resolve();
+        });
+      });
+      return () => _<PipelineRecord>([]);
+    },
+  });
+}
+
+async function runWith(t: Test, source: ComponentDef<Record<string, unknown>>, extra: Record<string, string> = {}) {
+  const dir = t.testdir();
+  const targetDir = path.join(dir, 'backup');
+  const configPath = path.join(dir, 'config.properties');
+  await writeFile(configPath, sandbox.configProperties(targetDir, extra));
+  const { config, credentials } = await loadConfig({ configFile: configPath, env: sandbox.env(), sets: [] });
+  const stdout = new PassThrough();
+  stdout.resume();
+  let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  const context = createRunContext({
+    config,
+    credentials,
+    log: silentLogger,
+    env: sandbox.env(),
+    stdout,
+    openStore: async () => (store = await openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger })),
+  });
+  const steps: ResolvedStep[] = [
+    { kind: 'source', at: '/source', component: source, options: Object.freeze({}) },
+    { kind: 'sink', at: '/sinks/0', component: findComponent('sink', 's3-download')!, options: Object.freeze({}) },
+  ];
+  try {
+    return await runPipeline(steps, context, { storeOpened: () => store !== undefined });
+  } finally {
+    await store?.close();
+  }
+}
+
+t.test('the settings call is answered before the first component is created, and made once', async (t) => {
+  const before = sandbox.gws.requestCount(SETTINGS);
+  const outcome = await runWith(t, sourceAwaitingSettings());
+  t.equal(outcome.exitCode, 0, 'the run ends well');
+  t.equal(sandbox.gws.requestCount(SETTINGS) - before, 1, 'one settings call for the run');
+});
+
+t.test('a metadata-only run makes no settings call', async (t) => {
+  const before = sandbox.gws.requestCount(SETTINGS);
+  const empty = defineComponent<Record<string, unknown>>({ kind: 'source', name: 'empty', description: 'test source', options: { type: 'object' }, create: () => () => _<PipelineRecord>([]) });
+  const outcome = await runWith(t, empty, { metadataOnly: 'true' });
+  t.equal(outcome.exitCode, 0, 'the run ends well');
+  t.equal(sandbox.gws.requestCount(SETTINGS) - before, 0, 'no settings call');
+});
