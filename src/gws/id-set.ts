@@ -10,7 +10,7 @@
 // 12 of entry (start, hash, tag) and 4-8 of slot table, outside the heap: ~10 MB for 200k
 // (test/gws-id-set.test.ts: under 2 MB of heap where a Set of the same strings takes ~16 MB).
 // Measured on the sandbox's 200k export (`rcbs run calls-csv --set from=gws-recordings`, an
-// empty targetDir, alternating): peak RSS 156-159 MB with the Sets, 150-152 MB with this.
+// empty targetDir, 4 rounds alternating): peak RSS 154-159 MB with the Sets, 150-154 MB with this.
 //
 // Exact: a hash match compares the bytes, so a collision never merges two ids (which would
 // drop a recording; 200k random ids already collide in 32 bits). Hash: 32-bit FNV-1a over
