@@ -16,7 +16,10 @@
 // Slices are disjoint ([start, end)), so an id can only come back from a neighbour (a
 // stopTime on the boundary, a recording that changed between two queries); a slice's
 // ids are dropped once both neighbours are done, so at most about 2 × concurrency sets
-// live, where a Set over a whole years-long backfill would grow without bound.
+// live, where a Set over a whole years-long backfill would grow without bound. Each
+// slice's ids are one IdSet (id-set.ts): UTF-8 bytes off V8's heap, exact, each id tagged
+// with the page it was last met on, which is also what notices a page repeating an
+// earlier one.
 // Pulled lazily: with `ahead` 0 the next page is requested only when the consumer has
 // taken every recording of the current one (pages asked ahead aside: at most
 // `concurrency` of them held per slice); the gws-recordings source asks for one page
@@ -36,6 +39,7 @@ import { displayUrl, type GwsClient } from './client.js';
 import { lettingGo, readRecordingsPage, type PageSummary } from './page.js';
 import { mergeConcurrently, readAhead } from '../pipeline/streams.js';
 import { PagesAhead, RequestBudget } from './pages-ahead.js';
+import { IdSet } from './id-set.js';
 
 export interface RecordingsQuery {
   /** gwsRecordingsUri, e.g. /recordings */
@@ -52,22 +56,39 @@ export interface RecordingsQuery {
   log?: Logger;
 }
 
-/** A string that owns its characters (not a slice of a larger parent string). */
-function ownString(value: string): string {
-  return Buffer.from(value, 'utf8').toString('utf8');
-}
-
-/** The ids one top-level slice has passed on, checked together with its neighbours'. */
+/** The ids one top-level slice has met and passed on, checked together with its neighbours'. */
 export interface SliceSeen {
+  /** Whether this slice or a neighbour has passed `id` on. */
   has(id: string): boolean;
+  /** `id` is passed on by this slice. */
   add(id: string): void;
+  /** A query of this slice starts, at its first page: ids met before it (before a split) are not repeats. */
+  startQuery(): void;
+  /** The current query's next page starts. */
+  nextPage(): void;
+  /** Notes `id` met on the current page: 'repeated' when met on an earlier page of this query (the
+   * server is not paging); else 'passed' when this slice or a neighbour passed it on; else 'fresh',
+   * and it is passed on now. */
+  meet(id: string): 'fresh' | 'passed' | 'repeated';
   /** The slice is done: its ids go once both neighbours are done too. */
   done(): void;
 }
 
-/** Ids passed on, per top-level slice; a slice sees its own and its neighbours'. */
+// An id's tag in its slice's IdSet: the page it was last met on (pages numbered 1, 2, 3… across
+// the slice's queries), times two, plus PASSED once the slice has passed it on. An id met but
+// not passed on (a neighbour had) is kept too: a later page of the same query repeating it
+// still shows a server that is not paging.
+const PASSED = 1;
+
+function passedOn(ids: IdSet | undefined, id: string): boolean {
+  if (!ids) return false;
+  const entry = ids.find(id);
+  return entry >= 0 && (ids.tag(entry) & PASSED) !== 0;
+}
+
+/** Ids met and passed on, per top-level slice; a slice sees its own and its neighbours'. */
 export class SliceIds {
-  readonly #ids = new Map<number, Set<string>>();
+  readonly #ids = new Map<number, IdSet>();
   readonly #done = new Set<number>();
   readonly #count: number;
 
@@ -76,11 +97,29 @@ export class SliceIds {
   }
 
   slice(index: number): SliceSeen {
-    const own = new Set<string>();
+    const own = new IdSet();
     this.#ids.set(index, own);
+    let page = 0;
+    let firstPage = 1;
+    const passedByNeighbour = (id: string) => passedOn(this.#ids.get(index - 1), id) || passedOn(this.#ids.get(index + 1), id);
     return {
-      has: (id) => own.has(id) || !!this.#ids.get(index - 1)?.has(id) || !!this.#ids.get(index + 1)?.has(id),
-      add: (id) => void own.add(id),
+      has: (id) => passedOn(own, id) || passedByNeighbour(id),
+      add: (id) => {
+        const entry = own.add(id);
+        own.setTag(entry, own.tag(entry) | PASSED);
+      },
+      startQuery: () => void (firstPage = ++page),
+      nextPage: () => void ++page,
+      meet: (id) => {
+        const entry = own.add(id);
+        const tag = own.tag(entry);
+        const metOn = tag >>> 1;
+        // A repeat is never fresh: when first met it was passed on, here or by a neighbour
+        // (whose ids are kept while this slice runs).
+        const outcome = metOn >= firstPage && metOn < page ? 'repeated' : tag & PASSED || passedByNeighbour(id) ? 'passed' : 'fresh';
+        own.setTag(entry, page * 2 + (outcome === 'fresh' ? PASSED : tag & PASSED));
+        return outcome;
+      },
       done: () => {
         this.#done.add(index);
         for (const i of [index - 1, index, index + 1]) if (this.#finished(i - 1) && this.#finished(i) && this.#finished(i + 1)) this.#ids.delete(i);
@@ -160,31 +199,28 @@ async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGener
  * that repeated ids (the slice must then be split), or undefined when paging ended. */
 async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, number | undefined, undefined> {
   const { client, query, seen, signal, log, budget } = walk;
-  // Ids from the finished pages of this query: a later page repeating one means the
-  // server is not paging (it ignores offset, or loops on links.next).
-  const earlierPages = new Set<string>();
+  // A page repeating an id met on an earlier page of this query means the server is not
+  // paging (it ignores offset, or loops on links.next).
+  seen.startQuery();
   let url = client.url(query.recordingsUri, { startTime: slice.start, endTime: slice.end, limit: query.pageSize, offset: 0 });
   let offset = 0;
   // Closed (what is ahead cancelled) before a split starts its halves, or when the consumer stops.
   const ahead = budget && budget.size > 1 ? new PagesAhead(client, budget, query.pageSize, signal) : undefined;
   try {
     for (let pageNumber = 1; ; pageNumber++) {
-      const thisPage = new Set<string>();
+      if (pageNumber > 1) seen.nextPage();
       let repeats = false;
       /** Notes a recording of this page; true when it was not passed on before. */
       const fresh = (recording: Recording): boolean => {
         // A recording without an id is keyed by its content, so a repeated page or a split
         // slice does not quarantine it twice (validate quarantines it once).
-        // The id is kept (dedupe sets) after the recording is gone: a copy, because the
-        // parser's strings are slices of the ~200 KB body chunks and a kept slice keeps its
-        // whole chunk alive (measured: heap grew ~3 KB per recording, 346 MB at 50k).
-        const givenId = recordingId(recording);
-        const id = givenId !== undefined ? ownString(givenId) : `sha256:${createHash('sha256').update(JSON.stringify(recording)).digest('hex')}`;
-        if (earlierPages.has(id)) repeats = true;
-        thisPage.add(id);
-        if (seen.has(id)) return false;
-        seen.add(id);
-        return true;
+        // The id is kept as bytes (IdSet), not as the parser's string: that is a slice of a
+        // ~200 KB body chunk, and a kept slice kept its whole chunk alive (measured: heap grew
+        // ~3 KB per recording, 346 MB at 50k).
+        const id = recordingId(recording) ?? `sha256:${createHash('sha256').update(JSON.stringify(recording)).digest('hex')}`;
+        const met = seen.meet(id);
+        if (met === 'repeated') repeats = true;
+        return met === 'fresh';
       };
       let summary: PageSummary;
       const fetchedAhead = ahead?.take(url);
@@ -200,7 +236,6 @@ async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<
         log.warn('GWS page has items that are not recordings (not JSON objects); they are skipped', { url: displayUrl(url), items: summary.malformed });
       }
       if (repeats) return pageNumber;
-      for (const id of thisPage) earlierPages.add(id);
       const requested = url;
       const full = summary.count >= query.pageSize;
       // Counted on every page, links or not: a server that gives links.next and then a full
