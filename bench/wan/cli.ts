@@ -4,6 +4,8 @@
 //       starts one link in front of each upstream, prints "FORWARD <listen port> <host:port>" per
 //       upstream (and "PROBE <port>": a byte source behind the same link, to measure it), then
 //       "READY <pid>"; serves until SIGTERM/SIGINT or --max-seconds, then prints "STATS <json>".
+//       --timeline <file>: every 20 ms that bytes moved, appends "<epoch ms> <bytes down> <bytes up>"
+//       (totals so far), for bench/wan/timeline.mjs: when a run filled the link, how long it idled.
 //   measure --port <probe port> [--streams 16] [--mib 8]
 //       N streams at once through a running link to its probe; prints "MEASURE <json>".
 //   check [link options] [--streams 16] [--mib 8]
@@ -12,6 +14,7 @@
 //       reader pauses the sender with bounded memory. Prints one line per check and exits 1 if one fails.
 // Link options: --rtt <ms> (40) --conn-mibps <MiB/s per connection> (16) --link-mibps <MiB/s for all> (64)
 //               --queue-kib <KiB held per direction before pausing the sender> (2048)
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkSlowReader, firstByteTimes, measureStreams, startProbeServer, startWanLink, type StreamsResult, type WanLinkOptions } from './link.js';
 
@@ -27,6 +30,7 @@ const { positionals, values } = parseArgs({
     forward: { type: 'string', multiple: true, default: [] },
     probe: { type: 'boolean', default: false },
     'max-seconds': { type: 'string', default: '3600' },
+    timeline: { type: 'string' },
     port: { type: 'string' },
     streams: { type: 'string', default: '16' },
     mib: { type: 'string', default: '8' },
@@ -73,6 +77,7 @@ async function serve(): Promise<void> {
     const forward = await link.forward({ host: '127.0.0.1', port: probe.port });
     process.stdout.write(`PROBE ${forward.port}\n`);
   }
+  if (values.timeline) recordTimeline(link, values.timeline);
   process.stdout.write(`READY ${process.pid} ${JSON.stringify(link.options)}\n`);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, Number(values['max-seconds']) * 1000);
@@ -85,6 +90,18 @@ async function serve(): Promise<void> {
   });
   process.stdout.write(`STATS ${JSON.stringify({ ...link.stats(), rssMb: Math.round(process.memoryUsage().rss / MIB) })}\n`);
   await Promise.all([link.close(), probe?.close()]);
+}
+
+/** Appends the link's byte totals to `file` every 20 ms that they moved (unref'd: ends with the process). */
+function recordTimeline(link: ReturnType<typeof startWanLink>, file: string): void {
+  let last = '';
+  setInterval(() => {
+    const { bytesDown, bytesUp } = link.stats();
+    const now = `${bytesDown} ${bytesUp}`;
+    if (now === last) return;
+    last = now;
+    appendFileSync(file, `${Date.now()} ${now}\n`);
+  }, 20).unref();
 }
 
 async function measure(): Promise<void> {

@@ -1,7 +1,8 @@
 # Shared by the WAN bench scripts (sourced, not run): the link model (bench/wan/link.ts) in front
 # of local servers, and its measured capacity.
 # Model figures from the environment: WAN_RTT (ms, 40), WAN_CONN (MiB/s per connection, 16),
-# WAN_LINK (MiB/s for all connections, 64), WAN_QUEUE (KiB per direction, 2048).
+# WAN_LINK (MiB/s for all connections, 64), WAN_QUEUE (KiB per direction, 2048); WAN_TIMELINE (a file:
+# the link appends its byte totals there, for bench/wan/timeline.mjs).
 
 WAN_RTT=${WAN_RTT:-40}
 WAN_CONN=${WAN_CONN:-16}
@@ -18,7 +19,7 @@ start_wan_link() {
   WAN_CLI=(node "$cli")
   for p in "$@"; do forwards+=(--forward "127.0.0.1:$p"); done
   "${WAN_CLI[@]}" serve --rtt "$WAN_RTT" --conn-mibps "$WAN_CONN" --link-mibps "$WAN_LINK" --queue-kib "$WAN_QUEUE" \
-    --max-seconds 7200 --probe "${forwards[@]}" > "$work/link.out" 2> "$work/link.err" &
+    --max-seconds 7200 --probe ${WAN_TIMELINE:+--timeline "$WAN_TIMELINE"} "${forwards[@]}" > "$work/link.out" 2> "$work/link.err" &
   LINK_PID=$!
   BENCH_PIDS="${BENCH_PIDS:-} $LINK_PID"
   for _ in $(seq 1 120); do grep -q '^READY' "$work/link.out" 2>/dev/null && break; sleep 0.5; done
