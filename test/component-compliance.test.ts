@@ -24,13 +24,29 @@ import { silentLogger } from '../src/log.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import type { ResolvedStep } from '../src/pipeline/loader.js';
 import { failMedia, failRecord } from '../src/pipeline/outcome.js';
-import { COMPONENTS, findComponent } from '../src/pipeline/registry.js';
+import { componentNames, loadAllComponents, loadComponent } from '../src/pipeline/registry.js';
 import { runPipeline, type RunOutcome } from '../src/pipeline/runner.js';
 import { defineComponent, type ComponentDef, type PipelineRecord } from '../src/pipeline/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { openStore } from '../src/store/index.js';
 
 const CHECKPOINT = path.join('.rcbs', 'last_recording_endtime.txt');
+
+const COMPONENTS = await loadAllComponents();
+const findComponent = (kind: ResolvedStep['kind'], name: string) => COMPONENTS.find((c) => c.kind === kind && c.name === name);
+
+t.test('each listed name loads the component of that name and kind; nothing else loads', async (t) => {
+  for (const kind of ['source', 'transform', 'sink'] as const) {
+    for (const name of componentNames(kind)) {
+      const component = await loadComponent(kind, name);
+      t.equal(component?.name, name, `${kind} ${name}: its module's component has that name`);
+      t.equal(component?.kind, kind, `${kind} ${name}: and that kind`);
+    }
+  }
+  t.equal(COMPONENTS.length, componentNames('source').length + componentNames('transform').length + componentNames('sink').length);
+  t.equal(await loadComponent('sink', 'constructor'), undefined, 'a prototype name is no component');
+  t.equal(await loadComponent('transform', 's3-download'), undefined, 'a sink is no transform');
+});
 
 let sandbox: Sandbox;
 t.before(async () => {

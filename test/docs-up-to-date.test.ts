@@ -10,7 +10,7 @@ import { renderComponentsDoc, renderPipelineSchema, renderConfigDoc, renderReadm
 import { ERROR_CODES, EXIT_CODES } from '../src/errors.js';
 
 t.test('generated docs and schema lists are up to date', async (t) => {
-  t.equal(readFileSync(DOCS_FILE, 'utf8'), renderComponentsDoc(), 'docs/components.md is current (npm run docs)');
+  t.equal(readFileSync(DOCS_FILE, 'utf8'), await renderComponentsDoc(), 'docs/components.md is current (npm run docs)');
   t.equal(readFileSync(CONFIG_DOCS_FILE, 'utf8'), renderConfigDoc(), 'docs/config.md is current (npm run docs)');
   t.equal(readFileSync(SCHEMA_FILE, 'utf8'), renderPipelineSchema(), 'schemas/pipeline.schema.json component lists are current (npm run docs)');
 });

@@ -8,7 +8,7 @@ import { resolvePipeline } from '../src/pipeline/loader.js';
 import { configWith } from '../src/config/defaults.js';
 
 t.test('component options are deep-frozen after their check', async (t) => {
-  const steps = resolvePipeline(
+  const steps = await resolvePipeline(
     {
       path: 'inline.json',
       file: {

@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import type { ResolvedStep } from '../src/pipeline/loader.js';
-import { findComponent } from '../src/pipeline/registry.js';
+import { loadComponent } from '../src/pipeline/registry.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { defineComponent, type ComponentDef, type PipelineRecord } from '../src/pipeline/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
@@ -75,7 +75,7 @@ async function runWith(t: Test, source: ComponentDef<Record<string, unknown>>, e
   });
   const steps: ResolvedStep[] = [
     { kind: 'source', at: '/source', component: source, options: Object.freeze({}) },
-    { kind: 'sink', at: '/sinks/0', component: findComponent('sink', 's3-download')!, options: Object.freeze({}) },
+    { kind: 'sink', at: '/sinks/0', component: (await loadComponent('sink', 's3-download'))!, options: Object.freeze({}) },
   ];
   try {
     return await runPipeline(steps, context, { storeOpened: () => store !== undefined });

@@ -8,7 +8,7 @@ import { setHeapBudget, TRANSFER_HEAP_BUDGET } from '../heap.js';
 import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
 import type { Logger, Stderr } from '../log.js';
-import { findComponent } from '../pipeline/registry.js';
+import { loadComponent } from '../pipeline/registry.js';
 import { declaredParams, readPipeline, resolvePipeline, type LoadedPipeline, type ResolvedStep } from '../pipeline/loader.js';
 import { createRunContext } from '../pipeline/context.js';
 import { createProgress, formatSummary, runReport, summaryFields } from '../pipeline/report.js';
@@ -82,7 +82,7 @@ export async function preparePipeline(target: string, options: RunCommandOptions
   const { config, credentials, warnings, sources } = loadedConfig;
   let steps: ResolvedStep[];
   try {
-    steps = resolvePipeline(loaded, config, env, params);
+    steps = await resolvePipeline(loaded, config, env, params);
   } catch (err) {
     if (!configError || !isRcbsError(err)) throw err;
     throw new RcbsError(configError.code, `${configError.message}\n${err.message}`, { ...configError.details, pipelineProblems: err.details.problems }, { cause: configError });
@@ -94,7 +94,7 @@ export async function preparePipeline(target: string, options: RunCommandOptions
   }
   if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
     // --ndjson: the records that reach the end, with their outcome, go to stdout.
-    steps = [...steps, { kind: 'sink', at: '--ndjson', component: findComponent('sink', 'ndjson')!, options: Object.freeze({}) }];
+    steps = [...steps, { kind: 'sink', at: '--ndjson', component: (await loadComponent('sink', 'ndjson'))!, options: Object.freeze({}) }];
   }
   return { loaded, config, configSources: sources, credentials, steps, warnings };
 }

@@ -20,7 +20,7 @@ import { RcbsError } from '../errors.js';
 import type { RcbsConfig } from '../config/types.js';
 import { deepFreeze } from '../config/freeze.js';
 import { didYouMean } from '../config/keys.js';
-import { COMPONENTS, componentNames, findComponent } from './registry.js';
+import { componentKinds, componentNames, loadComponent } from './registry.js';
 import type { ComponentDef, ComponentKind } from './types.js';
 import { optionsValidatorName, PIPELINE_AJV_OPTIONS, validatorFor } from './validators.js';
 
@@ -99,8 +99,8 @@ export function describeAjvError(error: ErrorObject, prefix = ''): string {
 
 /** "s3-download is a sink, not a transform" when a name is used in the wrong place. */
 function wrongKindHint(name: unknown, kind: ComponentKind): string {
-  const other = COMPONENTS.find((c) => c.name === name && c.kind !== kind);
-  return other ? ` ("${String(name)}" is a ${other.kind}, not a ${kind})` : '';
+  const other = componentKinds(String(name)).find((k) => k !== kind);
+  return other ? ` ("${String(name)}" is a ${other}, not a ${kind})` : '';
 }
 
 export interface PipelineSummary {
@@ -269,7 +269,7 @@ export function interpolate(value: unknown, config: Readonly<RcbsConfig>, env: N
 }
 
 /** Checks everything and returns the steps ready to create; throws one error listing every problem. */
-export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, params: Readonly<Record<string, string>> = {}): ResolvedStep[] {
+export async function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, params: Readonly<Record<string, string>> = {}): Promise<ResolvedStep[]> {
   const paramProblems: string[] = [];
   const file = loaded.file !== null && typeof loaded.file === 'object' && !Array.isArray(loaded.file) ? fillParams(loaded.file, params, paramProblems) : loaded.file;
   const problems = [...checkPipelineShape({ ...loaded, file }), ...paramProblems];
@@ -277,10 +277,12 @@ export function resolvePipeline(loaded: LoadedPipeline, config: Readonly<RcbsCon
   (Array.isArray(file?.transforms) ? file.transforms : []).forEach((s, i) => steps.push(['transform', `/transforms/${i}`, s]));
   (Array.isArray(file?.sinks) ? file.sinks : []).forEach((s, i) => steps.push(['sink', `/sinks/${i}`, s]));
 
+  // Loaded together: each a module or two the others' imports share (registry.ts).
+  const components = await Promise.all(steps.map(([kind, , step]) => (typeof step?.use === 'string' ? loadComponent(kind, step.use) : undefined)));
   const resolved: ResolvedStep[] = [];
-  for (const [kind, at, step] of steps) {
+  for (const [i, [kind, at, step]] of steps.entries()) {
     if (!step || typeof step.use !== 'string') continue; // the shape check has reported it
-    const component = findComponent(kind, step.use);
+    const component = components[i];
     if (!component) {
       // Shape errors already name unknown components via the enum; say it plainly once more only if not.
       if (!problems.some((p) => p.startsWith(`${at}/use`))) problems.push(`${at}/use: no ${kind} named "${step.use}"${didYouMean(step.use, componentNames(kind))}${wrongKindHint(step.use, kind)}`);

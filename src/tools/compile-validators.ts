@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type Options } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { COMPONENTS } from '../pipeline/registry.js';
+import { loadAllComponents } from '../pipeline/registry.js';
 import { optionsValidatorName, PIPELINE_AJV_OPTIONS, RECORDING_AJV_OPTIONS, schemaHash } from '../pipeline/validators.js';
 import { SCHEMAS_DIR } from '../pipeline/loader.js';
 
@@ -24,5 +24,6 @@ mkdirSync(outDir, { recursive: true });
 const readSchema = (file: string) => JSON.parse(readFileSync(path.join(SCHEMAS_DIR, file), 'utf8')) as object;
 write('pipeline', readSchema('pipeline.schema.json'), PIPELINE_AJV_OPTIONS);
 write('recording', readSchema('recording.schema.json'), RECORDING_AJV_OPTIONS);
-for (const component of COMPONENTS) write(optionsValidatorName(component.kind, component.name), component.options as object, PIPELINE_AJV_OPTIONS);
-process.stdout.write(`wrote ${COMPONENTS.length + 2} validators to ${outDir}\n`);
+const components = await loadAllComponents();
+for (const component of components) write(optionsValidatorName(component.kind, component.name), component.options as object, PIPELINE_AJV_OPTIONS);
+process.stdout.write(`wrote ${components.length + 2} validators to ${outDir}\n`);

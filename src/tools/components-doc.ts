@@ -6,7 +6,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { COMPONENTS, componentNames } from '../pipeline/registry.js';
+import { componentNames, loadAllComponents } from '../pipeline/registry.js';
 import { SCHEMAS_DIR } from '../pipeline/loader.js';
 import type { ComponentKind } from '../pipeline/types.js';
 import { configJsonSchema, renderConfigKeysMarkdown } from '../config/keys.js';
@@ -30,7 +30,8 @@ function optionRows(schema: Record<string, unknown>): string[] {
   ];
 }
 
-export function renderComponentsDoc(): string {
+export async function renderComponentsDoc(): Promise<string> {
+  const components = await loadAllComponents();
   const lines = [
     '# Components',
     '',
@@ -46,7 +47,7 @@ export function renderComponentsDoc(): string {
   ];
   for (const kind of ['source', 'transform', 'sink'] as const) {
     lines.push('', `## ${KIND_TITLES[kind]}`);
-    for (const c of COMPONENTS.filter((x) => x.kind === kind).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const c of components.filter((x) => x.kind === kind).sort((a, b) => a.name.localeCompare(b.name))) {
       lines.push('', `### \`${c.name}\``, '', c.description, '', ...optionRows(c.options as Record<string, unknown>));
       if (c.example) lines.push('', `Example: ${c.example.says}`, '', '```json', JSON.stringify({ use: c.name, with: c.example.with }, null, 2), '```');
     }
@@ -144,7 +145,7 @@ export function renderReadme(current: string): string {
 }
 
 if (process.argv[1] && /components-doc\.(js|ts)$/.test(process.argv[1])) {
-  writeFileSync(DOCS_FILE, renderComponentsDoc());
+  writeFileSync(DOCS_FILE, await renderComponentsDoc());
   writeFileSync(SCHEMA_FILE, renderPipelineSchema());
   writeFileSync(CONFIG_DOCS_FILE, renderConfigDoc());
   writeFileSync(README_FILE, renderReadme(readFileSync(README_FILE, 'utf8')));
