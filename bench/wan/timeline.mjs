@@ -9,6 +9,10 @@ import { readFileSync } from 'node:fs';
 const [file, startArg, endArg, capArg] = process.argv.slice(2);
 const start = Number(startArg), end = Number(endArg), cap = Number(capArg) * 1024 * 1024 / 1000; // bytes per ms
 const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)).filter(([t]) => t >= start - 1000 && t <= end + 1000);
+if (rows.length === 0) {
+  console.error(`${file} has no rows around the run (was the link started with --timeline / WAN_TIMELINE?)`);
+  process.exit(1);
+}
 const base = rows.filter(([t]) => t < start).at(-1)?.[1] ?? rows[0][1];
 const inRun = rows.filter(([t]) => t >= start && t <= end).map(([t, down]) => [t - start, down - base]);
 const total = inRun.at(-1)[1];
