@@ -7,7 +7,8 @@
 #   bash bench/backup-over-wan.sh [sizes, default 200x1,4x100] [tools]
 # tools default: "rcbs-t4 rclone-t4 awscli-t4 rcbs-t16 rclone-t16 awscli-t16".
 # Env: ROUNDS (3), WAN_RTT (40 ms), WAN_CONN (16 MiB/s), WAN_LINK (64 MiB/s), WAN_QUEUE (2048 KiB),
-# RUN_TIMEOUT (seconds per run, 900).
+# RUN_TIMEOUT (seconds per run, 900), WAN_TIMELINE (a file: the link logs its byte totals there
+# and each run gets a line saying how long the link took to fill and how long it idled).
 # Each round first measures the model's own capacity (16 streams of 8 MiB through the link to its
 # probe), then runs every tool once, the order rotating; every output file is checked against the
 # object's MD5 (bench/peers/lib.sh). The table gives medians, the share of the model's median
@@ -30,7 +31,7 @@ export S3_ENDPOINT=http://127.0.0.1:$(wan_port "$s3_port")
 export RCLONE_CONFIG_BENCH_ENDPOINT=$S3_ENDPOINT
 grep -E '^(gwsUriPrefix|s3Endpoint)' "$WORK/config.properties" >&2
 
-for tool in "${TOOLS[@]}"; do : > "$WORK/$tool.runs"; done
+for tool in "${TOOLS[@]}"; do : > "$WORK/$tool.runs"; : > "$WORK/$tool.spans"; done
 : > "$WORK/capacity.runs"
 link_cpu0=$(wan_link_cpu)
 for round in $(seq 1 "$ROUNDS"); do
@@ -61,3 +62,10 @@ for t in "${TOOLS[@]}"; do
     "$(( $(col 2 "$WORK/$t.runs" | sort -n | tail -1) / 1024 ))" \
     "$(echo "$(col 3 "$WORK/$t.runs" | median) + $(col 4 "$WORK/$t.runs" | median)" | bc -l)" "$(col 1 "$WORK/$t.runs" | tr '\n' ' ')"
 done
+if [ -n "${WAN_TIMELINE:-}" ]; then
+  echo
+  echo "Where each run's time went (the link's byte timeline, bench/wan/timeline.mjs, at the median capacity):"
+  for t in "${TOOLS[@]}"; do
+    while read -r s e; do echo "- $t: $(node bench/wan/timeline.mjs "$WAN_TIMELINE" "$s" "$e" "$capacity")"; done < "$WORK/$t.spans"
+  done
+fi

@@ -95,17 +95,21 @@ check_output() {
 }
 
 # run_once <tool> <work>: one timed run; appends "wall rss_kb user sys server_cpu sync_s" to <work>/<tool>.runs
+# and "<start epoch ms> <end epoch ms>" to <work>/<tool>.spans (for bench/wan/timeline.mjs)
 run_once() {
   local tool=$1 work=$2
-  local out=$work/out-$1 cmd before after s0 s1
+  local out=$work/out-$1 cmd before after s0 s1 t0 t1
   rm -rf "$out"; mkdir -p "$out"; sync
   cmd=$(tool_command "$tool" "$work" "$out")
   before=$(server_cpu)
+  t0=$(date +%s%3N)
   # shellcheck disable=SC2086
   # Bounded: a run that hangs fails the bench after RUN_TIMEOUT seconds (default 900).
   /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" timeout -k 10 "${RUN_TIMEOUT:-900}" $cmd > "$work/$tool.stdout" 2> "$work/$tool.stderr" \
     || { cat "$work/$tool.stderr" >&2; echo "$tool failed (command: $cmd)" >&2; exit 1; }
+  t1=$(date +%s%3N)
   after=$(server_cpu)
+  echo "$t0 $t1" >> "$work/$tool.spans"
   # The peers do not fsync; rcbs fsyncs every file before its rename. The time to make the
   # peers' output durable too is reported beside their wall time.
   s0=$(date +%s.%N); sync; s1=$(date +%s.%N)
