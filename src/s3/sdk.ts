@@ -1,8 +1,8 @@
 // The AWS SDK's S3 client, loaded with require(). Imported from ESM, Node first lexes
 // the SDK's CommonJS bundle and every module it re-exports to find their named exports
-// (cjs-module-lexer): ~60-70 ms of a backup's start-up on this machine (import 177-190 ms
-// against require 111-117 ms, BENCHMARKS.md "Start-up over the WAN model"). The module is
-// the same either way (one CommonJS instance), so the types are the package's own.
+// (cjs-module-lexer): loading src/s3/client.js and transfer.js took 146-147 ms this way
+// against 202-213 ms before (BENCHMARKS.md, "Where issue 15 stands" of 16:06). The module
+// is the same either way (one CommonJS instance), so the types are the package's own.
 
 import { createRequire } from 'node:module';
 import type * as ClientS3 from '@aws-sdk/client-s3';
