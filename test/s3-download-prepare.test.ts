@@ -5,11 +5,15 @@
 // whose create() waits until GWS has answered the settings call: without prepare the call
 // would come only after that create, and the run would fail on the source's timeout. The
 // call is still made once per run (create takes up what prepare started), and a
-// metadata-only run, which downloads nothing, makes none.
+// metadata-only run, which downloads nothing, makes none. A run that fails before
+// s3-download is created ends the call it prepared (a GWS that does not answer would
+// otherwise keep the process up until the request's own timeout).
 
 import t, { type Test } from 'tap';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import _ from 'highland';
 import { loadConfig } from '../src/config/load.js';
@@ -56,11 +60,12 @@ function sourceAwaitingSettings(): ComponentDef<Record<string, unknown>> {
   });
 }
 
-async function runWith(t: Test, source: ComponentDef<Record<string, unknown>>, extra: Record<string, string> = {}) {
+async function runWith(t: Test, source: ComponentDef<Record<string, unknown>>, extra: Record<string, string> = {}, gwsUriPrefix?: string) {
   const dir = t.testdir();
   const targetDir = path.join(dir, 'backup');
   const configPath = path.join(dir, 'config.properties');
-  await writeFile(configPath, sandbox.configProperties(targetDir, extra));
+  const properties = sandbox.configProperties(targetDir, extra);
+  await writeFile(configPath, gwsUriPrefix ? properties.replace(/^gwsUriPrefix = .*$/m, `gwsUriPrefix = ${gwsUriPrefix}`) : properties);
   const { config, credentials } = await loadConfig({ configFile: configPath, env: sandbox.env(), sets: [] });
   const stdout = new PassThrough();
   stdout.resume();
@@ -97,4 +102,39 @@ t.test('a metadata-only run makes no settings call', async (t) => {
   const outcome = await runWith(t, empty, { metadataOnly: 'true' });
   t.equal(outcome.exitCode, 0, 'the run ends well');
   t.equal(sandbox.gws.requestCount(SETTINGS) - before, 0, 'no settings call');
+});
+
+t.test('a run that fails while its components are created ends the settings call it prepared', async (t) => {
+  // A GWS that takes the settings request and never answers it.
+  let asked!: () => void;
+  const settingsAsked = new Promise<void>((resolve) => (asked = resolve));
+  let closed!: () => void;
+  const clientGaveUp = new Promise<void>((resolve) => (closed = resolve));
+  const server = http.createServer((req, res) => {
+    asked();
+    res.on('close', () => closed());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as { port: number };
+  const failing = defineComponent<Record<string, unknown>>({
+    kind: 'source',
+    name: 'fails',
+    description: 'test source',
+    options: { type: 'object' },
+    async create() {
+      await settingsAsked;
+      throw new Error('the source could not start');
+    },
+  });
+  await t.rejects(runWith(t, failing, {}, `http://127.0.0.1:${port}/api/v2`), /the source could not start/);
+  // Without the run ending it, the request would wait for undici's 30 s headers timeout.
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([clientGaveUp.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5_000)))]);
+  clearTimeout(timer);
+  t.ok(gaveUp, 'the settings request was closed by the failed run');
 });

@@ -98,6 +98,7 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
   // Destroyed at the end however the run ends, so the source lets go of its sockets
   // and files (highland never propagates an early end upstream by itself).
   let sourceStream: RecordStream | undefined;
+  let failure: RcbsError | undefined;
   const events = steps.map((_step, i) => componentEvents(counterName(steps, i)));
   const totals = emptyTotals();
   let window: RecordingWindow | undefined;
@@ -192,10 +193,15 @@ export async function runPipeline(steps: ResolvedStep[], context: RunContext, op
     const error = context.stopError ?? (stopReason === 'aborted' ? new RcbsError('RCBS_ABORTED', 'interrupted: in-flight work was finished or cleaned up', {}, { cause: err }) : toRcbsError(err));
     tallyComponents();
     await options.onEnd?.(outcomeOf(error.exitCode, false), error);
+    failure = error;
     throw error;
   } finally {
     sourceStream?.destroy();
     context.signal.removeEventListener('abort', onAbort);
     context.stdout.off('error', onStdoutError);
+    // What a component's prepare started and its create never took up (a failure in an
+    // earlier create: s3-download's settings call) ends with the run instead of keeping the
+    // process up until GWS answers.
+    if (failure) context.stopRun(failure);
   }
 }
