@@ -14,21 +14,17 @@
 
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import _ from 'highland';
-import { loadConfig } from '../src/config/load.js';
 import { RcbsError } from '../src/errors.js';
-import { silentLogger } from '../src/log.js';
-import { createRunContext } from '../src/pipeline/context.js';
 import type { ResolvedStep } from '../src/pipeline/loader.js';
 import { failMedia, failRecord } from '../src/pipeline/outcome.js';
 import { componentNames, loadAllComponents, loadComponent } from '../src/pipeline/registry.js';
 import { runPipeline, type RunOutcome } from '../src/pipeline/runner.js';
 import { defineComponent, type ComponentDef, type PipelineRecord } from '../src/pipeline/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { openStore } from '../src/store/index.js';
+import { sandboxRunContext } from './helpers/run-context.js';
 
 const CHECKPOINT = path.join('.rcbs', 'last_recording_endtime.txt');
 
@@ -61,37 +57,17 @@ function step(kind: ResolvedStep['kind'], component: ComponentDef<never> | Compo
 const gwsSource = () => step('source', findComponent('source', 'gws-recordings')!);
 
 /** A context for the sandbox with its own targetDir (and decryptDir beside it). */
-async function sandboxContext(dir: string, signal?: AbortSignal, stdin?: PassThrough) {
-  const targetDir = path.join(dir, 'backup');
-  const configPath = path.join(dir, 'config.properties');
-  await writeFile(configPath, sandbox.configProperties(targetDir, { decryptDir: path.join(dir, 'plain'), decryptKey: sandbox.keyPath }));
-  const { config, credentials } = await loadConfig({ configFile: configPath, env: sandbox.env(), sets: [] });
-  const stdout = new PassThrough();
-  stdout.resume();
-  let opened = false;
-  const context = createRunContext({
-    config,
-    credentials,
-    log: silentLogger,
-    env: sandbox.env(),
-    stdout,
-    ...(signal ? { signal } : {}),
-    ...(stdin ? { stdin } : {}),
-    openStore: async () => {
-      opened = true;
-      return openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger });
-    },
-  });
-  return { context, targetDir, storeOpened: () => opened };
+function sandboxContext(dir: string, signal?: AbortSignal, stdin?: PassThrough) {
+  return sandboxRunContext(sandbox, dir, { config: { decryptDir: path.join(dir, 'plain'), decryptKey: sandbox.keyPath }, ...(signal ? { signal } : {}), ...(stdin ? { stdin } : {}) });
 }
 
 async function run(dir: string, steps: ResolvedStep[], signal?: AbortSignal, stdin?: PassThrough): Promise<{ outcome: RunOutcome; targetDir: string }> {
-  const { context, targetDir, storeOpened } = await sandboxContext(dir, signal, stdin);
+  const { context, targetDir, storeOpened, closeStore } = await sandboxContext(dir, signal, stdin);
   try {
     const outcome = await runPipeline(steps, context, { storeOpened });
     return { outcome, targetDir };
   } finally {
-    if (storeOpened()) await (await context.store()).close();
+    await closeStore();
   }
 }
 

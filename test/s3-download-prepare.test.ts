@@ -10,21 +10,15 @@
 // otherwise keep the process up until the request's own timeout).
 
 import t, { type Test } from 'tap';
-import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import _ from 'highland';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/log.js';
-import { createRunContext } from '../src/pipeline/context.js';
 import type { ResolvedStep } from '../src/pipeline/loader.js';
 import { loadComponent } from '../src/pipeline/registry.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { defineComponent, type ComponentDef, type PipelineRecord } from '../src/pipeline/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { openStore } from '../src/store/index.js';
+import { sandboxRunContext } from './helpers/run-context.js';
 
 const SETTINGS = '/me/settings/rcbs';
 
@@ -61,31 +55,18 @@ function sourceAwaitingSettings(): ComponentDef<Record<string, unknown>> {
 }
 
 async function runWith(t: Test, source: ComponentDef<Record<string, unknown>>, extra: Record<string, string> = {}, gwsUriPrefix?: string) {
-  const dir = t.testdir();
-  const targetDir = path.join(dir, 'backup');
-  const configPath = path.join(dir, 'config.properties');
-  const properties = sandbox.configProperties(targetDir, extra);
-  await writeFile(configPath, gwsUriPrefix ? properties.replace(/^gwsUriPrefix = .*$/m, `gwsUriPrefix = ${gwsUriPrefix}`) : properties);
-  const { config, credentials } = await loadConfig({ configFile: configPath, env: sandbox.env(), sets: [] });
-  const stdout = new PassThrough();
-  stdout.resume();
-  let store: Awaited<ReturnType<typeof openStore>> | undefined;
-  const context = createRunContext({
-    config,
-    credentials,
-    log: silentLogger,
-    env: sandbox.env(),
-    stdout,
-    openStore: async () => (store = await openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger })),
+  const { context, storeOpened, closeStore } = await sandboxRunContext(sandbox, t.testdir(), {
+    config: extra,
+    ...(gwsUriPrefix ? { edit: (properties: string) => properties.replace(/^gwsUriPrefix = .*$/m, `gwsUriPrefix = ${gwsUriPrefix}`) } : {}),
   });
   const steps: ResolvedStep[] = [
     { kind: 'source', at: '/source', component: source, options: Object.freeze({}) },
     { kind: 'sink', at: '/sinks/0', component: (await loadComponent('sink', 's3-download'))!, options: Object.freeze({}) },
   ];
   try {
-    return await runPipeline(steps, context, { storeOpened: () => store !== undefined });
+    return await runPipeline(steps, context, { storeOpened });
   } finally {
-    await store?.close();
+    await closeStore();
   }
 }
 

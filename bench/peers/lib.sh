@@ -125,7 +125,7 @@ col() { awk -v c="$1" '{print $c}' "$2"; }
 run_rounds() {
   local work=$1 rounds=$2; shift 2
   local tools=("$@") n=${#tools[@]} round i
-  for tool in "${tools[@]}"; do : > "$work/$tool.runs"; done
+  for tool in "${tools[@]}"; do : > "$work/$tool.runs"; : > "$work/$tool.spans"; done
   for round in $(seq 1 "$rounds"); do
     local order=()
     for i in $(seq 0 $((n - 1))); do order+=("${tools[$(( (i + round) % n ))]}"); done

@@ -58,7 +58,8 @@ export interface RecordingsQuery {
 
 /** The ids one top-level slice has met and passed on, checked together with its neighbours'. */
 export interface SliceSeen {
-  /** Whether this slice or a neighbour has passed `id` on. */
+  /** Whether this slice or a neighbour has passed `id` on (paging uses meet; this and add
+   * are the memory as test/gws-dedupe-by-id.test.ts reads and fills it). */
   has(id: string): boolean;
   /** `id` is passed on by this slice. */
   add(id: string): void;

@@ -1,0 +1,20 @@
+// When a run reaches the milestones of its start, in ms after the process started, printed on
+// stderr at exit: "running pipeline" logged, the GWS settings request sent (undici's
+// diagnostics channel), the first S3 GET started (node:http's). Loaded with --require:
+//   node -r ./bench/startup-marks.cjs dist/cli.js -config <config.properties>
+// Used for BENCHMARKS.md's start-up marks (medians over alternating runs of the builds compared).
+const dc = require('node:diagnostics_channel');
+const marks = {};
+const mark = (name) => {
+  marks[name] ??= Math.round(performance.now());
+};
+dc.subscribe('undici:client:sendHeaders', ({ request }) => {
+  if (request.path.includes('/settings')) mark('settings-sent');
+});
+dc.subscribe('http.client.request.start', () => mark('first-s3-get'));
+const write = process.stderr.write.bind(process.stderr);
+process.stderr.write = (chunk, ...rest) => {
+  if (String(chunk).includes('running pipeline')) mark('running');
+  return write(chunk, ...rest);
+};
+process.on('exit', () => write(`startup-marks ${JSON.stringify(marks)}\n`));
