@@ -23,6 +23,7 @@ import { envProxy, envProxyFor, proxyAuthorization, routeMessage } from '../net/
 import { trustedContext, trustSummary, untrustedCertificateError } from '../net/trust.js';
 import type { RunContext } from '../pipeline/types.js';
 import { operationSignal } from '../pipeline/abort.js';
+import { onRunEnd } from '../pipeline/context.js';
 
 export interface GwsClientOptions {
   /** gwsUriPrefix, e.g. https://example.com/api/v2, as the config validated it (SPEC §3). */
@@ -208,8 +209,17 @@ export class GwsClient {
     return result.value as Record<string, unknown>;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.close()));
+  #closed: Promise<void> | undefined;
+
+  /** Closes the connections once requests in flight are done; closing again waits for the same. */
+  close(): Promise<void> {
+    return (this.#closed ??= Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.close())).then(() => {}));
+  }
+
+  /** Ends the connections and any request in flight now (a run that failed or stopped). */
+  async destroy(): Promise<void> {
+    this.#closed ??= Promise.resolve();
+    await Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.destroy().catch(() => {})));
   }
 
   async #open(url: URL, shown: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
@@ -306,6 +316,27 @@ export function createGwsClient(context: RunContext, overrides: Partial<GwsClien
     log: context.log,
     ...overrides,
   });
+}
+
+const runClients = new WeakMap<RunContext, GwsClient>();
+
+/**
+ * The run's one GWS client, for the settings call and the gws-recordings source alike,
+ * closed when the run ends. The recordings pages then go out with the session cookie
+ * the settings call was given (SPEC §4: cookies kept between calls) and the first of
+ * them on its open connection: a round trip less before the first page than on a
+ * connection of its own (BENCHMARKS.md).
+ */
+export function runGwsClient(context: RunContext): GwsClient {
+  let client = runClients.get(context);
+  if (!client) {
+    const created = (client = createGwsClient(context));
+    runClients.set(context, created);
+    // A run that failed or stopped does not wait for a request still in flight (a GWS
+    // that never answers would hold it until the headers timeout).
+    onRunEnd(context, (complete) => (complete ? created.close() : created.destroy()).catch(() => {}));
+  }
+  return client;
 }
 
 /** What rcbs does with one body statusCode: the error it becomes, whether another try may help. */

@@ -4,7 +4,7 @@
 
 import { RcbsError } from '../errors.js';
 import type { RunContext } from '../pipeline/types.js';
-import { createGwsClient, displayUrl, type GwsClient, type GwsClientOptions } from './client.js';
+import { createGwsClient, displayUrl, runGwsClient, type GwsClient, type GwsClientOptions } from './client.js';
 
 export interface S3Settings {
   bucket: string;
@@ -16,8 +16,10 @@ export interface S3Settings {
 /** S3 regions are required by the SDK; an S3-compatible endpoint ignores it. */
 const ENDPOINT_REGION = 'us-east-1';
 
-/** Asks GWS for the S3 location and applies the config's overrides. */
+/** Asks GWS for the S3 location and applies the config's overrides: on the run's GWS
+ * client (runGwsClient), or on one of its own when `clientOptions` change the client. */
 export async function fetchS3Settings(context: RunContext, clientOptions: Partial<GwsClientOptions> = {}): Promise<S3Settings> {
+  if (Object.keys(clientOptions).length === 0) return s3SettingsFrom(runGwsClient(context), context);
   const client = createGwsClient(context, clientOptions);
   try {
     return await s3SettingsFrom(client, context);

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import { S3Client } from './sdk.js';
+import { GetObjectCommand, S3Client } from './sdk.js';
 import type { RcbsConfig, Credentials } from '../config/types.js';
 import { RcbsError } from '../errors.js';
 import { bypassesProxy, envProxy, noProxyOf, proxyAuthorization, routeMessage } from '../net/env-proxy.js';
@@ -138,6 +138,51 @@ function applyPayloadSigning(client: S3Client, usePayloadSigning: boolean): void
     },
     { step: 'build', name: 'rcbsPayloadSigning' },
   );
+}
+
+/** Thrown inside the warm-up request where the network would start; never leaves warmUp. */
+class StoppedBeforeTheNetwork extends Error {
+  constructor() {
+    super('warm-up request stopped before the network');
+  }
+}
+
+/**
+ * Gets a client ready for a run's first transfers while the first GWS pages are on their
+ * way, instead of after they came: runs one GetObject for `bucket`/`key` through the
+ * client's whole middleware (endpoint rules, serialising, SigV4 signing with its derived
+ * key) and stops it where the request would be sent. Nothing goes on the wire: no
+ * connection, no request. That first pass costs lazily loaded modules and cold code
+ * (BENCHMARKS.md). True when the request got that far; false when the middleware failed
+ * (the real transfers then meet and report that failure).
+ */
+export async function warmUp(client: S3Client, bucket: string, key: string): Promise<boolean> {
+  const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+  // A turn of the event loop before each step, so the warm-up, which is CPU only, lets
+  // the run's own I/O through (its GWS requests go out as their connections come up).
+  for (const step of ['initialize', 'serialize', 'build', 'finalizeRequest'] as const) {
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return next(args);
+      },
+      // (One overload per step: the union of steps matches none of them.)
+      { step, priority: 'high', name: `rcbsWarmUpYield-${step}` } as { step: 'initialize'; priority: 'high'; name: string },
+    );
+  }
+  command.middlewareStack.add(
+    () => async () => {
+      throw new StoppedBeforeTheNetwork();
+    },
+    // The innermost place: after signing (finalizeRequest) and the deserializer.
+    { step: 'deserialize', priority: 'low', name: 'rcbsWarmUpStop' },
+  );
+  try {
+    await client.send(command);
+  } catch (err) {
+    return err instanceof StoppedBeforeTheNetwork;
+  }
+  return false;
 }
 
 /**

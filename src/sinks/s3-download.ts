@@ -112,7 +112,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   const started = locations.get(context);
   locations.delete(context);
   const locating = started ?? startLocating(context);
-  const [{ BucketClient, checkCredentials, createS3Client }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
   const location: S3Location = await locating;
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
   // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
@@ -303,8 +303,13 @@ export async function createS3Download(options: Options, context: RunContext, se
     return record;
   };
 
-  return (records: Highland.Stream<PipelineRecord>) =>
-    records
+  return (records: Highland.Stream<PipelineRecord>) => {
+    // Once the source's first GWS requests are on their way (the run starts when this
+    // returns): the client's first middleware pass (warmUp), which would otherwise follow
+    // the first page. setImmediate: after the poll phase in which new connections send.
+    const client = bucketClient?.client;
+    if (client) setImmediate(() => void warmUp(client, location.bucket, `${location.keyPrefix}rcbs-warm-up`)).unref();
+    return records
       // After an abort, no new record is taken; in-flight ones finish as failed (RCBS_ABORTED).
       .consume<PipelineRecord>((err, record, push, next) => {
         if (err) {
@@ -323,6 +328,7 @@ export async function createS3Download(options: Options, context: RunContext, se
       .map((record) => _(processRecord(record)))
       .mergeWithLimit(Math.max(2 * concurrency, LOOK_AHEAD_RECORDS))
       .filter((record): record is PipelineRecord => record !== undefined);
+  };
 }
 
 export default defineComponent<Options>({

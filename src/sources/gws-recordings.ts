@@ -51,8 +51,9 @@ export default defineComponent<Options>({
       slices: window.slices.length,
     });
     // undici and stream-json load only for pipelines that query GWS.
-    const [{ createGwsClient }, { recordingStream }] = await Promise.all([import('../gws/client.js'), import('./gws/source.js')]);
-    const client = createGwsClient(context);
+    const [{ runGwsClient }, { recordingStream }] = await Promise.all([import('../gws/client.js'), import('./gws/source.js')]);
+    // The settings call's client too (s3-download), when the pipeline downloads.
+    const client = runGwsClient(context);
     const query = {
       recordingsUri: config.gwsRecordingsUri,
       pageSize: options.pageSize ?? config.gwsPageSize,
