@@ -8,7 +8,8 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { cleanEnv, runCli } from './helpers/cli.js';
+import { makeCa } from './helpers/tls-front.js';
 
 t.test('rcbs run backp suggests backup', async (t) => {
   const run = await runCli(['run', 'backp']);
@@ -72,4 +73,33 @@ t.test('the packaged export pipelines validate', async (t) => {
   const wrong = await runCli(['validate', 'calls-csv', '--set', 'from=gws']);
   t.equal(wrong.code, 2);
   t.match(wrong.stderr, /\/source\/use: .*\(got "gws"/);
+});
+
+// caFile used to be read only by the first connection that needed it: `validate` said
+// "valid" and the scheduled run then stopped on it. It is read at load now when the
+// pipeline talks to GWS or S3, AWS_CA_BUNDLE too when it downloads from S3 (only then).
+t.test('validate reads caFile (and AWS_CA_BUNDLE for a pipeline that downloads)', async (t) => {
+  const dir = t.testdir();
+  const good = (await makeCa(dir, 'ca')).certPath;
+  const empty = path.join(dir, 'empty.pem');
+  writeFileSync(empty, 'not a certificate\n');
+  const base = ['--set', 'targetDir=/tmp', '--set', 'gwsUriPrefix=https://gws.example/api/v2'];
+
+  const missing = await runCli(['validate', 'backup', ...base, '--set', `caFile=${path.join(dir, 'nope.pem')}`]);
+  t.equal(missing.code, 2, 'a caFile that is not there');
+  t.match(missing.stderr, /caFile .*nope\.pem cannot be read \(ENOENT\)/);
+  const notPem = await runCli(['validate', 'backup', ...base, '--set', `caFile=${empty}`]);
+  t.equal(notPem.code, 2, 'a caFile with no certificate');
+  t.match(notPem.stderr, /caFile .*empty\.pem holds no PEM certificate/);
+  const ok = await runCli(['validate', 'backup', ...base, '--set', `caFile=${good}`]);
+  t.equal(ok.code, 0, ok.stderr);
+  const local = await runCli(['validate', 'verify', ...base, '--set', `caFile=${empty}`]);
+  t.equal(local.code, 0, `verify stays on this machine: caFile is not its concern\n${local.stderr}`);
+
+  const bundle = { ...cleanEnv(), AWS_CA_BUNDLE: path.join(dir, 'gone.pem') };
+  const downloads = await runCli(['validate', 'backup', ...base], { env: bundle });
+  t.equal(downloads.code, 2, 'the backup downloads from S3: AWS_CA_BUNDLE is read');
+  t.match(downloads.stderr, /AWS_CA_BUNDLE .*gone\.pem cannot be read/);
+  const metadata = await runCli(['validate', 'metadata-export', ...base], { env: bundle });
+  t.equal(metadata.code, 0, `a metadata export never talks to S3\n${metadata.stderr}`);
 });

@@ -15,6 +15,7 @@ import { createProgress, formatSummary, runReport, summaryFields } from '../pipe
 import { runPipeline } from '../pipeline/runner.js';
 import type { RunContext } from '../pipeline/types.js';
 import { openStore } from '../store/index.js';
+import { checkTrustFiles } from '../net/trust.js';
 import { openFailedRecords, writeRunReport, type FailedRecordsFile } from '../store/run-reports.js';
 import type { Store } from '../store/types.js';
 
@@ -92,6 +93,12 @@ export async function preparePipeline(target: string, options: RunCommandOptions
     if (step.component.requiresConfig) requireKeys(config, step.component.requiresConfig, `by ${step.component.name} (${loaded.file.name} ${step.at})`);
     step.component.checkConfig?.(step.options as Record<string, unknown>, config);
   }
+  // The CA bundles the pipeline's connections will trust are read here, not by the first
+  // connection that needs them: caFile when it talks to GWS or S3, AWS_CA_BUNDLE for S3.
+  // A pipeline that stays on this machine (verify, decrypt) does not depend on them.
+  const downloads = steps.some((s) => s.component.movesMedia) && !config.metadataOnly;
+  const queriesGws = steps.some((s) => s.component.requiresConfig?.includes('gwsUriPrefix')) || (downloads && config.gwsUriPrefix !== undefined);
+  checkTrustFiles(config.caFile, env, [...(queriesGws ? ['gws' as const] : []), ...(downloads ? ['s3' as const] : [])]);
   if (options.ndjson && !steps.some((s) => s.kind === 'sink' && s.component.name === 'ndjson' && !s.options.path)) {
     // --ndjson: the records that reach the end, with their outcome, go to stdout.
     steps = [...steps, { kind: 'sink', at: '--ndjson', component: (await loadComponent('sink', 'ndjson'))!, options: Object.freeze({}) }];

@@ -45,7 +45,19 @@ function pemCertificates(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
+/** Each bundle's certificates, read and checked once per process (a run checks them at
+ * start, then builds its connections' SecureContexts from them). */
+const readBundles = new Map<string, string[]>();
+
 function readTrustFile(file: TrustFile): string[] {
+  const known = readBundles.get(file.path);
+  if (known) return known;
+  const certificates = readAndCheck(file);
+  readBundles.set(file.path, certificates);
+  return certificates;
+}
+
+function readAndCheck(file: TrustFile): string[] {
   let text: string;
   try {
     text = readFileSync(file.path, 'utf8');
@@ -77,6 +89,22 @@ export function trustFiles(caFile: string | undefined, env: NodeJS.ProcessEnv, s
   const bundle = env.AWS_CA_BUNDLE?.trim();
   if (side === 's3' && bundle) files.push({ setting: 'AWS_CA_BUNDLE', path: bundle });
   return files;
+}
+
+/**
+ * Reads and checks the bundles a pipeline's connections will trust (caFile; AWS_CA_BUNDLE
+ * too when it talks to S3), so `rcbs validate` and the start of a run name a missing or
+ * broken file (RCBS_CONFIG_INVALID, exit 2) instead of the first connection that needs it.
+ */
+export function checkTrustFiles(caFile: string | undefined, env: NodeJS.ProcessEnv, sides: readonly TlsSide[]): void {
+  const seen = new Set<string>();
+  for (const side of sides) {
+    for (const file of trustFiles(caFile, env, side)) {
+      if (seen.has(file.path)) continue;
+      seen.add(file.path);
+      readTrustFile(file);
+    }
+  }
 }
 
 const contexts = new Map<string, tls.SecureContext>();
