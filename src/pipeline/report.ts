@@ -31,7 +31,11 @@ export function formatElapsed(ms: number): string {
 
 export interface ProgressEvent {
   bytes?: number;
+  /** Media files downloaded (or verified, or decrypted by `rcbs decrypt`). */
   files?: number;
+  /** Media files the decrypt sink decrypted: counted apart, so a backup with decryptDir
+   * does not show each recording's file twice under "files". */
+  decrypted?: number;
   recordings?: number;
   /** Bytes of work now known to be coming (a media file's size, a file to decrypt). */
   expectBytes?: number;
@@ -64,7 +68,7 @@ export function estimateRemainingMs(state: { bytes: number; expected: number; pl
 
 /** One line on the shared stderr, redrawn a few times a second; nothing at all when not enabled. */
 export function createProgress(stderr: Stderr, enabled: boolean, now = () => Date.now()): Progress {
-  const totals = { bytes: 0, files: 0, recordings: 0, expected: 0, planned: false };
+  const totals = { bytes: 0, files: 0, decrypted: 0, recordings: 0, expected: 0, planned: false };
   /** (time, bytes so far), oldest first, spanning about RATE_WINDOW_MS. */
   const samples: Array<[number, number]> = [];
   let firstByteAt: number | undefined;
@@ -80,7 +84,7 @@ export function createProgress(stderr: Stderr, enabled: boolean, now = () => Dat
     const of = totals.planned && totals.expected > 0 ? ` of ${formatBytes(totals.expected)}` : '';
     // A folder decrypt has files, no recordings.
     stderr.status(
-      `${countsRecordings ? `recordings ${totals.recordings}  ` : ''}files ${totals.files}  ${formatBytes(totals.bytes)}${of}  ${formatBytes(rate)}/s  ETA ${remaining === undefined ? '-' : formatElapsed(Math.round(remaining))}`,
+      `${countsRecordings ? `recordings ${totals.recordings}  ` : ''}files ${totals.files}  ${totals.decrypted > 0 ? `decrypted ${totals.decrypted}  ` : ''}${formatBytes(totals.bytes)}${of}  ${formatBytes(rate)}/s  ETA ${remaining === undefined ? '-' : formatElapsed(Math.round(remaining))}`,
     );
   };
   return {
@@ -89,6 +93,7 @@ export function createProgress(stderr: Stderr, enabled: boolean, now = () => Dat
       if (event.bytes && firstByteAt === undefined) firstByteAt = now();
       totals.bytes += event.bytes ?? 0;
       totals.files += event.files ?? 0;
+      totals.decrypted += event.decrypted ?? 0;
       totals.recordings += event.recordings ?? 0;
       if (event.recordings !== undefined) countsRecordings = true;
       totals.expected += event.expectBytes ?? 0;

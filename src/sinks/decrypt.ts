@@ -47,7 +47,7 @@ async function decryptMedia(record: PipelineRecord, media: MediaOutcome, target:
   const size = await withOperationSignal(context.signal, (signal) => decryptFile(input, output, target.identities, signal, context.log));
   media.decrypted = outRel;
   media.decryptedNow = true;
-  context.progress({ files: 1 });
+  context.progress({ decrypted: 1 });
   // The metadata size may be the plaintext's (SPEC §5): a mismatch is worth a look, not a failure.
   const listed = mediaFilesOf(record.recording).find((m) => mediaIdOf(m) === media.mediaId);
   const expected = toInteger(listed?.size);
