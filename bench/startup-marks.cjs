@@ -1,6 +1,7 @@
 // When a run reaches the milestones of its start, in ms after the process started, printed on
-// stderr at exit: "running pipeline" logged, the GWS settings request sent (undici's
-// diagnostics channel), the first S3 GET started (node:http's). Loaded with --require:
+// stderr at exit: "running pipeline" logged, the GWS settings request sent and answered, the
+// first recordings page sent and the first three answered (undici's diagnostics channel), the
+// first S3 GET started (node:http's). Loaded with --require:
 //   node -r ./bench/startup-marks.cjs dist/cli.js -config <config.properties>
 // Used for BENCHMARKS.md's start-up marks (medians over alternating runs of the builds compared).
 const dc = require('node:diagnostics_channel');
@@ -10,6 +11,14 @@ const mark = (name) => {
 };
 dc.subscribe('undici:client:sendHeaders', ({ request }) => {
   if (request.path.includes('/settings')) mark('settings-sent');
+  else if (request.path.includes('/recordings')) mark('first-page-sent');
+});
+// Answers' headers: the settings call's, then each of the first recordings pages' (the
+// first to answer may be an empty slice's: with gwsConcurrency > 1 the slices go at once).
+let pages = 0;
+dc.subscribe('undici:request:headers', ({ request }) => {
+  if (request.path.includes('/settings')) mark('settings-answered');
+  else if (request.path.includes('/recordings') && pages < 3) mark(`page-${++pages}-answered`);
 });
 dc.subscribe('http.client.request.start', () => mark('first-s3-get'));
 const write = process.stderr.write.bind(process.stderr);
