@@ -84,6 +84,11 @@ export interface Progress {
   checksum?: Digest;
 }
 
+/** Bytes of a body held before they are written together (fileSink). */
+const WRITE_BATCH_BYTES = 128 << 10;
+/** The longest a held chunk waits for the disk (fileSink). */
+const HOLD_MS = 50;
+
 /** Writes at explicit offsets and reports a chunk (`written`) only once it is on disk, so the
  * transfer's progress never runs ahead of the file. `idle()` waits for the write on the
  * thread pool: when a transfer breaks, that write may still land and move the progress
@@ -119,15 +124,56 @@ export function fileSink(
     written(chunks, length);
     watch.activity(false);
   };
+  // A write costs ~15-20 µs of this thread whatever its size, and the page cache takes a
+  // chunk before the next one comes, so each chunk used to be a write of its own: 16 KiB
+  // ones behind TLS or the bench's link model. Chunks are held until `batch` bytes are in
+  // and then written together (one writev): a quarter less client CPU over the model
+  // (BENCHMARKS.md), some 10 MB more peak RSS (held chunks outlive a young GC). A held
+  // chunk reaches the disk at the latest HOLD_MS after it came, when the body ends, or when
+  // the sink is destroyed (a cut, a stall, a stop): what came before a break is on disk
+  // for the resume, and a partial a killed run leaves has all but the last HOLD_MS.
+  const batch = Math.min(WRITE_BATCH_BYTES, highWaterMark);
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  /** Writes what is held after the writes already on their way; resolves when it is on disk. */
+  const writeHeld = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (heldBytes === 0) return inflight;
+    const chunks = held;
+    held = [];
+    heldBytes = 0;
+    inflight = inflight.then(() => writeChunks(chunks));
+    return inflight;
+  };
+  const take = (chunks: Buffer[], callback: (error?: Error | null) => void) => {
+    for (const chunk of chunks) {
+      held.push(chunk);
+      heldBytes += chunk.length;
+    }
+    if (heldBytes >= batch) {
+      writeHeld().then(() => callback(), callback);
+      return;
+    }
+    watch.activity(false); // a chunk came: not a stall
+    // A failed write is met by the next write, the end, or the destroy (all wait on `inflight`).
+    timer ??= setTimeout(() => void writeHeld().catch(() => {}), HOLD_MS);
+    callback();
+  };
   const sink = new Writable({
     highWaterMark,
     write(chunk: Buffer, _encoding, callback) {
-      inflight = writeChunks([chunk]);
-      inflight.then(() => callback(), callback);
+      take([chunk], callback);
     },
     writev(entries, callback) {
-      inflight = writeChunks(entries.map((e) => e.chunk as Buffer));
-      inflight.then(() => callback(), callback);
+      take(entries.map((e) => e.chunk as Buffer), callback);
+    },
+    final(callback) {
+      writeHeld().then(() => callback(), callback);
+    },
+    destroy(error, callback) {
+      writeHeld().then(() => callback(error), (writeError: Error) => callback(error ?? writeError));
     },
   });
   return Object.assign(sink, { idle: () => inflight.catch(() => {}) });
