@@ -97,14 +97,8 @@ export function trustFiles(caFile: string | undefined, env: NodeJS.ProcessEnv, s
  * broken file (RCBS_CONFIG_INVALID, exit 2) instead of the first connection that needs it.
  */
 export function checkTrustFiles(caFile: string | undefined, env: NodeJS.ProcessEnv, sides: readonly TlsSide[]): void {
-  const seen = new Set<string>();
-  for (const side of sides) {
-    for (const file of trustFiles(caFile, env, side)) {
-      if (seen.has(file.path)) continue;
-      seen.add(file.path);
-      readTrustFile(file);
-    }
-  }
+  // A bundle on both sides is read once: readTrustFile keeps what it read.
+  for (const side of sides) for (const file of trustFiles(caFile, env, side)) readTrustFile(file);
 }
 
 const contexts = new Map<string, tls.SecureContext>();

@@ -102,9 +102,6 @@ export function fileSink(
   highWaterMark = 1 << 20,
 ): Writable & { idle(): Promise<void> } {
   let inflight: Promise<void> = Promise.resolve();
-  // Socket chunks are ~16-64 KiB: while one write is on the thread pool, the chunks that
-  // arrive meanwhile are written together by writev (bench/BACKUP-RESULTS.md: one write
-  // per chunk cost ~20% of the client's CPU on a 600 MiB backup).
   const writeChunks = async (chunks: Buffer[]) => {
     watch.activity(true);
     let length = 0;
@@ -124,11 +121,12 @@ export function fileSink(
     written(chunks, length);
     watch.activity(false);
   };
-  // A write costs ~15-20 µs of this thread whatever its size, and the page cache takes a
-  // chunk before the next one comes, so each chunk used to be a write of its own: 16 KiB
-  // ones behind TLS or the bench's link model. Chunks are held until `batch` bytes are in
-  // and then written together (one writev): a quarter less client CPU over the model
-  // (BENCHMARKS.md), some 10 MB more peak RSS (held chunks outlive a young GC). A held
+  // A write costs ~15-20 µs of this thread whatever its size (bench/write-calls.mjs), and
+  // the page cache takes a socket chunk (at most 64 KiB; a TLS record holds 16 KiB) before
+  // the next one comes, so a chunk was a write of its own unless a write was
+  // still on the thread pool. Chunks are held until `batch` bytes are in and then written
+  // together (one writev): a quarter less client CPU over the model (BENCHMARKS.md), some
+  // 10 MB more peak RSS (held chunks likely outlive a young GC: not measured). A held
   // chunk reaches the disk at the latest HOLD_MS after it came, when the body ends, or when
   // the sink is destroyed (a cut, a stall, a stop): what came before a break is on disk
   // for the resume, and a partial a killed run leaves has all but the last HOLD_MS.
