@@ -14,7 +14,7 @@
 
 import { Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import _ from 'highland';
+import _ from './highland.js';
 import type { RecordingWindow } from '../config/window.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { toReadable } from './streams.js';

@@ -4,7 +4,7 @@
 // own wrappers are weak exactly there (FACTS.md).
 
 import { Readable } from 'node:stream';
-import _ from 'highland';
+import _ from './highland.js';
 
 /** A lazy highland stream over an async iterable: the next item is asked for only when pulled.
  * Destroying the stream (the runner does when a run ends, early or not) returns the

@@ -6,7 +6,7 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import _ from 'highland';
+import _ from '../pipeline/highland.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { failRecord, interruptRecord, itemProblem } from '../pipeline/outcome.js';
 import { defineComponent, type MediaOutcome, type PipelineRecord, type RunContext } from '../pipeline/types.js';

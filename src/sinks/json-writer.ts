@@ -19,7 +19,7 @@
 
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import _ from 'highland';
+import _ from '../pipeline/highland.js';
 import { isRcbsError, toRcbsError } from '../errors.js';
 import { failRecord, interruptRecord, itemProblem, mediaInPlace } from '../pipeline/outcome.js';
 import { quarantineRecord } from '../pipeline/quarantine.js';

@@ -4,7 +4,7 @@
 
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import _ from 'highland';
+import _ from '../pipeline/highland.js';
 import { defineComponent, settleStatus, type PipelineRecord } from '../pipeline/types.js';
 
 interface Options {

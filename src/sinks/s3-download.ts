@@ -22,7 +22,7 @@
 // instead of failing each media file in turn.
 
 import { stat } from 'node:fs/promises';
-import _ from 'highland';
+import _ from '../pipeline/highland.js';
 import { RcbsError, toRcbsError } from '../errors.js';
 import { withOperationSignal } from '../pipeline/abort.js';
 import { archiveMedia, failMedia, itemProblem } from '../pipeline/outcome.js';

@@ -13,7 +13,7 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import _ from 'highland';
+import _ from '../pipeline/highland.js';
 import { failRecord } from '../pipeline/outcome.js';
 import { defineComponent, type ComponentEvents, type PipelineRecord, type RunContext } from '../pipeline/types.js';
 import type { IndexEntry, Store } from '../store/types.js';
