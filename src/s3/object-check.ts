@@ -8,11 +8,19 @@
 // Implementations (bench/checksums.mjs, BENCHMARKS.md "Checksums"): node:crypto for
 // SHA-1/SHA-256/MD5, zlib.crc32 for CRC32, hash-wasm for CRC64NVME and CRC32C: about
 // 3x (CRC64NVME) and 6x (CRC32C) the SDK's pure-JS ones, portable, no native build.
+// hash-wasm is loaded by require() when an object first offers one of those two: imported
+// from ESM, Node lexed its bundle first, 22-30 ms of every backup's start against 5-6 ms
+// (BENCHMARKS.md, "Start-up before the first request"), for objects that mostly have none.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { createCRC32, createCRC64 } from 'hash-wasm';
+import type * as HashWasm from 'hash-wasm';
+
+const require = createRequire(import.meta.url);
+let hashWasm: typeof HashWasm | undefined;
+const loadHashWasm = (): typeof HashWasm => (hashWasm ??= require('hash-wasm') as typeof HashWasm);
 
 export type ChecksumMethod = 'crc64nvme' | 'crc32' | 'crc32c' | 'sha1' | 'sha256';
 export type CheckMethod = ChecksumMethod | 'etag-md5' | 'size';
@@ -98,7 +106,7 @@ function crc32Digest(): Digest {
 const CRC64_NVME_POLYNOMIAL = '9a6c9329ac4bc9b5';
 const CRC32C_POLYNOMIAL = 0x82f63b78;
 
-async function wasmDigest(create: () => ReturnType<typeof createCRC64>): Promise<Digest> {
+async function wasmDigest(create: () => ReturnType<typeof HashWasm.createCRC64>): Promise<Digest> {
   const hasher = await create();
   hasher.init();
   return { update: (chunk) => void hasher.update(chunk), digest: () => Buffer.from(hasher.digest('binary')).toString('base64') };
@@ -113,9 +121,9 @@ export async function startDigest(method: ChecksumMethod): Promise<Digest> {
     case 'crc32':
       return crc32Digest();
     case 'crc32c':
-      return wasmDigest(() => createCRC32(CRC32C_POLYNOMIAL));
+      return wasmDigest(() => loadHashWasm().createCRC32(CRC32C_POLYNOMIAL));
     case 'crc64nvme':
-      return wasmDigest(() => createCRC64(CRC64_NVME_POLYNOMIAL));
+      return wasmDigest(() => loadHashWasm().createCRC64(CRC64_NVME_POLYNOMIAL));
   }
 }
 
