@@ -6,14 +6,20 @@
 // "SIGTERM received" line too, so `--log-format json` gives JSON lines only.
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import process from 'node:process';
 import v8 from 'node:v8';
-import { Command, CommanderError, Option } from 'commander';
+import type * as Commander from 'commander';
 import { isRcbsError, toRcbsError } from './errors.js';
 import { startHeapBudget } from './heap.js';
 import { createLogger, sharedStderr, type LogFormat, type LogLevel, type Logger } from './log.js';
 import type { RunCommandOptions } from './commands/run.js';
 import { FIND_HELP } from './commands/find.js';
+
+// commander by require(): imported from ESM, Node lexes its CommonJS index first, ~10 ms of
+// every command's start (test/commonjs-by-require.test.ts; BENCHMARKS.md).
+const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+type Command = Commander.Command;
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // undici parses HTTP with llhttp compiled to WebAssembly. V8's optimising tier recompiles it

@@ -1,8 +1,9 @@
 // Pins how rcbs loads its large CommonJS packages: by require(), each in one module
-// (src/pipeline/highland.ts, src/s3/sdk.ts, src/gws/undici.ts, and src/s3/object-check.ts
-// for hash-wasm). Imported from ESM, Node lexes a CommonJS package for its named exports
-// before running it: highland cost 26-32 ms of every run's start that way against 5-8 ms
-// by require, hash-wasm 22-30 against 5-6, the S3 SDK ~60 ms (BENCHMARKS.md). A value import of one of them anywhere else in src/ brings the cost
+// (src/pipeline/highland.ts, src/s3/sdk.ts, src/gws/undici.ts, src/s3/object-check.ts for
+// hash-wasm, src/cli.ts for commander). Imported from ESM, Node lexes a CommonJS package
+// for its named exports before running it: highland cost 26-32 ms of every run's start
+// that way against 5-8 ms by require, hash-wasm 22-30 against 5-6, commander ~10 ms more,
+// the S3 SDK ~60 ms (BENCHMARKS.md). A value import of one of them anywhere else in src/ brings the cost
 // back without failing anything else, so this looks for one.
 
 import t from 'tap';
@@ -17,6 +18,7 @@ const LOADERS: Record<string, string> = {
   '@aws-sdk/client-s3': 's3/sdk.ts',
   undici: 'gws/undici.ts',
   'hash-wasm': 's3/object-check.ts',
+  commander: 'cli.ts',
 };
 
 /** `import … from 'pkg'` (not `import type`), `import('pkg')` and `export … from 'pkg'` of the packages above. */
