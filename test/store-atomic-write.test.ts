@@ -115,3 +115,29 @@ t.test('last_recording_endtime.txt is written atomically and read back; garbage 
   writeFileSync(path.join(dir, '.rcbs', 'last_recording_endtime.txt'), 'yesterday');
   await t.rejects(store.readLastRecordingEndTime(), { code: 'RCBS_STORE_IO', message: /last_recording_endtime\.txt.*delete it/ });
 });
+
+// The transfers a GWS page starts at once ask for the same folders together: they share
+// one mkdir and one listing of leftovers (fewer round trips through the thread pool before
+// the first GETs), and a mkdir that failed is tried again by the next caller.
+t.test('concurrent callers share one mkdir per folder and all see its leftovers; a failed mkdir is tried again', async (t) => {
+  const { TempFiles } = await import('../src/store/atomic.js');
+  const dir = t.testdir({ blocked: 'a file where a folder is wanted' });
+  const temps = new TempFiles();
+  const folder = path.join(dir, 'T', '2015', '12');
+  const first = temps.ensureDir(folder);
+  t.equal(temps.ensureDir(folder), first, 'a second caller waits on the same mkdir');
+  await first;
+  t.ok(statSync(folder).isDirectory());
+
+  const under = path.join(dir, 'blocked', 'sub');
+  await t.rejects(temps.ensureDir(under), { code: 'ENOTDIR' });
+  rmSync(path.join(dir, 'blocked'));
+  await temps.ensureDir(under);
+  t.ok(statSync(under).isDirectory(), 'made once the obstacle is gone: the failure was not cached');
+
+  const leftover = path.join(folder, '.m9.bin.00ff00ff00ff.part');
+  writeFileSync(leftover, 'from a killed run');
+  const [a, b] = await Promise.all([temps.leftoversOf(path.join(folder, 'm9.bin')), temps.leftoversOf(path.join(folder, 'm9.bin'))]);
+  t.same(a, [{ tempPath: leftover, size: 17 }]);
+  t.same(b, a, 'both callers see the leftover');
+});

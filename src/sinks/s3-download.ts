@@ -215,9 +215,12 @@ export async function createS3Download(options: Options, context: RunContext, se
     await slots.run(async (handOff) => {
       // Queued work started after Ctrl-C is not started at all.
       if (signal.aborted) throw new RcbsError('RCBS_ABORTED', `interrupted before downloading ${objectUrl({ bucket: location.bucket, key })}`);
-      if (await adopt(store, record, media, relPath, key)) return;
       // A temp file a killed run left behind is continued (and checked) rather than re-fetched.
-      const partial = await store.findPartial(relPath);
+      // Looked for while adopt looks at the final path (both only read): one wait, not two.
+      const partialFound = store.findPartial(relPath);
+      partialFound.catch(() => {}); // awaited below unless the file is adopted
+      if (await adopt(store, record, media, relPath, key)) return;
+      const partial = await partialFound;
       const write = await store.createAtomicWrite(relPath, undefined, partial ? { resumeFrom: partial.tempPath } : {});
       try {
         // Its own signal: the run's signal keeps one listener however many transfers run.

@@ -93,21 +93,39 @@ export async function fsyncFile(file: string): Promise<void> {
 export class TempFiles {
   readonly active = new Set<string>();
   readonly #leftovers = new Map<string, Set<string>>();
-  /** Folders made or found by this store: each is created once, not once per file
-   * (a recursive mkdir is two syscalls even when the folder exists). */
-  readonly #dirs = new Set<string>();
+  /** Folders made or being made by this store: each is created once, not once per file
+   * (a recursive mkdir is two syscalls even when the folder exists, and one per missing
+   * level when it does not). The transfers a page starts at once share one mkdir. */
+  readonly #dirs = new Map<string, Promise<void>>();
+  /** Folders being listed for leftovers: concurrent callers share one readdir. */
+  readonly #listing = new Map<string, Promise<Set<string>>>();
 
-  async ensureDir(dir: string, again = false): Promise<void> {
-    if (this.#dirs.has(dir) && !again) return;
-    await mkdir(dir, { recursive: true });
+  ensureDir(dir: string, again = false): Promise<void> {
+    const made = this.#dirs.get(dir);
+    if (made && !again) return made;
     if (this.#dirs.size >= 10_000) this.#dirs.clear();
-    this.#dirs.add(dir);
+    const making = mkdir(dir, { recursive: true }).then(() => {});
+    this.#dirs.set(dir, making);
+    // A failed mkdir is tried again by the next caller.
+    making.catch(() => {
+      if (this.#dirs.get(dir) === making) this.#dirs.delete(dir);
+    });
+    return making;
   }
 
-  async #listed(dir: string): Promise<Set<string>> {
-    let names = this.#leftovers.get(dir);
-    if (names) return names;
-    names = new Set();
+  #listed(dir: string): Promise<Set<string>> {
+    const names = this.#leftovers.get(dir);
+    if (names) return Promise.resolve(names);
+    let listing = this.#listing.get(dir);
+    if (!listing) {
+      listing = this.#list(dir).finally(() => this.#listing.delete(dir));
+      this.#listing.set(dir, listing);
+    }
+    return listing;
+  }
+
+  async #list(dir: string): Promise<Set<string>> {
+    const names = new Set<string>();
     try {
       for (const name of await readdir(dir)) if (name.startsWith('.') && name.endsWith(TEMP_SUFFIX)) names.add(name);
     } catch (err) {
