@@ -160,9 +160,9 @@ export class PartedDownload {
   #stop = new AbortController();
   /** Runs so far: a spare connection granted after its run ended does nothing in a later one. */
   #generation = 0;
-  /** The read-back buffer, allocated at the first read and kept: a pass starts on almost every
-   * chunk that lands ahead of the frontier, and most find nothing to read (a fresh 1 MiB per
-   * pass was ~40 MB of garbage ArrayBuffers at the peak of a loopback backup). */
+  /** The two read-back buffers, allocated at the first read and kept: a pass starts on almost
+   * every chunk that lands ahead of the frontier, and most find nothing to read (a fresh 1 MiB
+   * per pass was ~40 MB of garbage ArrayBuffers at the peak of a loopback backup). */
   #readBack: [Buffer, Buffer] | undefined;
   /** Settles this run's wait: every part on disk, or a connection failed. */
   #ended: { resolve: () => void; reject: (reason: unknown) => void } | undefined;
@@ -400,24 +400,24 @@ export class PartedDownload {
     this.#hashing = hashing;
     void (async () => {
       const { progress, file, partSize } = this.#r;
-      const size = Math.min(READ_BACK_BYTES, partSize);
-      const buffers = (this.#readBack ??= [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)]);
-      /** Reads what is on disk at `at` (up to a buffer), or undefined when nothing is there yet. */
-      const readAt = (at: number, buffer: Buffer) => {
+      /** Reads what is on disk at `at` into read-back buffer `which` (up to its size), or undefined when nothing is there yet. */
+      const readAt = (at: number, which: 0 | 1) => {
         const available = this.#availableAt(at);
         if (available <= 0) return undefined;
+        const size = Math.min(READ_BACK_BYTES, partSize);
+        const buffer = (this.#readBack ??= [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)])[which];
         return file.read(buffer, 0, Math.min(buffer.length, available), at).then(({ bytesRead }) => {
           if (bytesRead === 0) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.#r.ref)}: the temp file ends before byte ${at}`, { ...this.#r.ref, retryable: true });
           return buffer.subarray(0, bytesRead);
         });
       };
-      let next = 0;
-      let reading = readAt(progress.written, buffers[next]!);
+      let which: 0 | 1 = 0;
+      let reading = readAt(progress.written, which);
       try {
         while (reading) {
           const bytes = await reading;
-          next ^= 1;
-          reading = readAt(progress.written + bytes.length, buffers[next]!);
+          which = which === 0 ? 1 : 0;
+          reading = readAt(progress.written + bytes.length, which);
           reading?.catch(() => {}); // awaited at the next turn, unless this chunk's hashing throws
           progress.md5.update(bytes);
           progress.checksum?.update(bytes);
