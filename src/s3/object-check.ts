@@ -10,7 +10,7 @@
 // 3x (CRC64NVME) and 6x (CRC32C) the SDK's pure-JS ones, portable, no native build.
 // hash-wasm is loaded by require() when an object first offers one of those two: imported
 // from ESM, Node lexed its bundle first, 22-30 ms of every backup's start against 5-6 ms
-// (BENCHMARKS.md, "Start-up before the first request"), for objects that mostly have none.
+// (BENCHMARKS.md, "Where issue 15 stands: … 20:29"), for objects that mostly have none.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
