@@ -23,13 +23,7 @@ read -r -a TOOLS <<< "${2:-rcbs-t4 rclone-t4 awscli-t4 rcbs-t16 rclone-t16 awscl
 bench_start rcbs-bench-wan "$SIZES"
 
 # Everything goes through the link: rcbs's GWS and S3 calls, rclone's and awscli's S3 calls.
-gws_port=$(sed -n 's|^gwsUriPrefix = http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/config.properties")
-s3_port=${S3_ENDPOINT##*:}
-start_wan_link "$WORK" "$s3_port" "$gws_port"
-sed -i "s|^gwsUriPrefix = http://127.0.0.1:$gws_port/|gwsUriPrefix = http://127.0.0.1:$(wan_port "$gws_port")/|; s|^s3Endpoint = .*|s3Endpoint = http://127.0.0.1:$(wan_port "$s3_port")|" "$WORK/config.properties"
-export S3_ENDPOINT=http://127.0.0.1:$(wan_port "$s3_port")
-export RCLONE_CONFIG_BENCH_ENDPOINT=$S3_ENDPOINT
-grep -E '^(gwsUriPrefix|s3Endpoint)' "$WORK/config.properties" >&2
+link_bench_sandbox
 
 for tool in "${TOOLS[@]}"; do : > "$WORK/$tool.runs"; : > "$WORK/$tool.spans"; done
 : > "$WORK/capacity.runs"

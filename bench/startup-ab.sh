@@ -16,10 +16,7 @@ BUILDS=("$@")
 . bench/peers/lib.sh
 . bench/wan/lib.sh
 bench_start rcbs-bench-startup "${SIZES:-200x1,4x100}"
-gws_port=$(sed -n 's|^gwsUriPrefix = http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/config.properties")
-s3_port=${S3_ENDPOINT##*:}
-start_wan_link "$WORK" "$s3_port" "$gws_port"
-sed -i "s|^gwsUriPrefix = http://127.0.0.1:$gws_port/|gwsUriPrefix = http://127.0.0.1:$(wan_port "$gws_port")/|; s|^s3Endpoint = .*|s3Endpoint = http://127.0.0.1:$(wan_port "$s3_port")|" "$WORK/config.properties"
+link_bench_sandbox
 
 marks="$WORK/marks.txt"
 : > "$marks"

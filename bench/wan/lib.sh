@@ -31,6 +31,20 @@ start_wan_link() {
 
 wan_port() { awk -v up="127.0.0.1:$1" '$1 == "FORWARD" && $3 == up {print $2}' "$LINK_OUT"; }
 
+# link_bench_sandbox: puts the bench sandbox's S3 and GWS (bench_start's $WORK/config.properties
+# and S3_ENDPOINT) behind one link: rcbs's config, S3_ENDPOINT and rclone's endpoint then go
+# through it.
+link_bench_sandbox() {
+  local gws_port s3_port
+  gws_port=$(sed -n 's|^gwsUriPrefix = http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/config.properties")
+  s3_port=${S3_ENDPOINT##*:}
+  start_wan_link "$WORK" "$s3_port" "$gws_port"
+  sed -i "s|^gwsUriPrefix = http://127.0.0.1:$gws_port/|gwsUriPrefix = http://127.0.0.1:$(wan_port "$gws_port")/|; s|^s3Endpoint = .*|s3Endpoint = http://127.0.0.1:$(wan_port "$s3_port")|" "$WORK/config.properties"
+  export S3_ENDPOINT=http://127.0.0.1:$(wan_port "$s3_port")
+  export RCLONE_CONFIG_BENCH_ENDPOINT=$S3_ENDPOINT
+  grep -E '^(gwsUriPrefix|s3Endpoint)' "$WORK/config.properties" >&2
+}
+
 # wan_capacity <file>: 16 streams of 8 MiB at once through the link to its probe; appends
 # "<MiB/s> <fairness> <first byte ms>" to <file> and prints the measurement on stderr.
 wan_capacity() {
