@@ -18,16 +18,22 @@ BUILDS=("$@")
 bench_start rcbs-bench-startup "${SIZES:-200x1,4x100}"
 link_bench_sandbox
 
+# A build's label: "this-tree" for ., else its folder's name (bench/build-ref.sh folders have no git).
+labels=()
+for build in "${BUILDS[@]}"; do
+  if [ "$build" = . ]; then labels+=(this-tree); else labels+=("$(basename "$(cd "$build" && pwd)")"); fi
+done
+
 marks="$WORK/marks.txt"
 : > "$marks"
 for run in $(seq 1 "$RUNS"); do
-  for build in "${BUILDS[@]}"; do
+  for i in "${!BUILDS[@]}"; do
+    build=${BUILDS[$i]}
+    label=${labels[$i]}
     out="$WORK/out"
     rm -rf "$out"
     mkdir -p "$out"
     sync
-    label=$(cd "$build" && git rev-parse --short HEAD 2>/dev/null || basename "$(cd "$build" && pwd)")
-    [ "$build" = . ] && label="this-tree"
     RCBS_NUM_THREADS=${RCBS_NUM_THREADS:-16} RCBS_TARGET_DIR=$out node -r ./bench/startup-marks.cjs "$build/dist/cli.js" -config "$WORK/config.properties" 2>&1 \
       | grep 'startup-marks {' | sed "s|^|$label |" | tee -a "$marks" >&2
   done

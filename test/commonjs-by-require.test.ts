@@ -3,8 +3,8 @@
 // hash-wasm, src/cli.ts for commander). Imported from ESM, Node lexes a CommonJS package
 // for its named exports before running it: highland cost 26-32 ms of every run's start
 // that way against 5-8 ms by require, hash-wasm 22-30 against 5-6, commander ~10 ms more,
-// the S3 SDK ~60 ms (BENCHMARKS.md). A value import of one of them anywhere else in src/ brings the cost
-// back without failing anything else, so this looks for one.
+// the S3 SDK ~60 ms (BENCHMARKS.md). A value import of one of them anywhere in src/ brings
+// the cost back without failing anything else, so this looks for one.
 
 import t from 'tap';
 import { readFile } from 'node:fs/promises';

@@ -117,8 +117,9 @@ t.test('last_recording_endtime.txt is written atomically and read back; garbage 
 });
 
 // The transfers a GWS page starts at once ask for the same folders together: they share
-// one mkdir and one listing of leftovers (fewer round trips through the thread pool before
-// the first GETs), and a mkdir that failed is tried again by the next caller.
+// one mkdir (fewer round trips through the thread pool before the first GETs), and a mkdir
+// that failed is tried again by the next caller. They share one listing of leftovers too;
+// from outside that shows only as both callers seeing the leftover, which is what is checked.
 t.test('concurrent callers share one mkdir per folder and all see its leftovers; a failed mkdir is tried again', async (t) => {
   const { TempFiles } = await import('../src/store/atomic.js');
   const dir = t.testdir({ blocked: 'a file where a folder is wanted' });

@@ -218,13 +218,18 @@ export class GwsClient {
 
   /** Closes the connections once requests in flight are done; closing again waits for the same. */
   close(): Promise<void> {
-    return (this.#closed ??= Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.close())).then(() => {}));
+    return (this.#closed ??= Promise.all(this.#dispatchers().map((d) => d.close())).then(() => {}));
   }
 
   /** Ends the connections and any request in flight now (a run that failed or stopped). */
   async destroy(): Promise<void> {
     this.#closed ??= Promise.resolve();
-    await Promise.all([this.#dispatcher, ...this.#envProxies.values()].map((d) => d.destroy().catch(() => {})));
+    await Promise.all(this.#dispatchers().map((d) => d.destroy().catch(() => {})));
+  }
+
+  /** The client's own dispatcher and those made for the environment's proxies. */
+  #dispatchers(): Dispatcher[] {
+    return [this.#dispatcher, ...this.#envProxies.values()];
   }
 
   async #open(url: URL, shown: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {

@@ -371,8 +371,8 @@ export class PartedDownload {
       }
       progress.written += length;
       // The frontier's part is done and the next ones landed before it: hash them now. No
-      // chunk ahead may land again to start that pass, and the object's last byte would
-      // otherwise wait for it (issue 15: ~50 ms after the run's last byte).
+      // chunk ahead may land again to start that pass; without it they waited for the last
+      // part's list write and the final catch-up (BENCHMARKS.md, "… 20:29").
       if (this.#availableAt(progress.written) > 0) void this.#catchUp();
     } else {
       void this.#catchUp();
@@ -389,8 +389,9 @@ export class PartedDownload {
 
   /** Hashes what is on disk from the frontier on, reading it back; one pass at a time. The
    * next read is on its way while a chunk is hashed (two buffers): at the end of a run the
-   * parts that finished ahead of the frontier are hashed after the last byte, and reading
-   * one after the other added ~30% to that (BENCHMARKS.md). The flag is cleared in the same
+   * parts that finished ahead of the frontier are hashed after the last byte, at 2.0-2.3
+   * ms per MiB when reading one after the other, 1.7 (MD5's own speed here) this way
+   * (BENCHMARKS.md, "… 20:29"). The flag is cleared in the same
    * tick as the pass's last look, so a chunk landing after it is hashed from memory or
    * starts a new pass, never missed. */
   #catchUp(): Promise<void> {
@@ -400,11 +401,11 @@ export class PartedDownload {
     this.#hashing = hashing;
     void (async () => {
       const { progress, file, partSize } = this.#r;
+      const size = Math.min(READ_BACK_BYTES, partSize);
       /** Reads what is on disk at `at` into read-back buffer `which` (up to its size), or undefined when nothing is there yet. */
       const readAt = (at: number, which: 0 | 1) => {
         const available = this.#availableAt(at);
         if (available <= 0) return undefined;
-        const size = Math.min(READ_BACK_BYTES, partSize);
         const buffer = (this.#readBack ??= [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)])[which];
         return file.read(buffer, 0, Math.min(buffer.length, available), at).then(({ bytesRead }) => {
           if (bytesRead === 0) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.#r.ref)}: the temp file ends before byte ${at}`, { ...this.#r.ref, retryable: true });
