@@ -1,4 +1,4 @@
-// Pins src/gws/undici.ts: rcbs loads undici's Agent, ProxyAgent and request API by
+// Pins src/gws/undici.ts: rcbs loads undici's Agent, ProxyAgent, request API and connector by
 // their file paths, without undici's index (~8 MB less peak RSS). If an undici upgrade
 // moves those files, or the index stops being what adds the API to Dispatcher, this
 // fails before anything in GWS does. gws-proxy.test.ts covers ProxyAgent's CONNECT.
@@ -32,5 +32,6 @@ t.test('they are the classes undici exports', async (t) => {
   const undici = await import('undici');
   t.equal(parts.Agent, undici.Agent);
   t.equal(parts.ProxyAgent, undici.ProxyAgent);
+  t.equal(parts.buildConnector, undici.buildConnector);
   t.equal(new parts.Agent().request, undici.Dispatcher.prototype.request, 'the same request API');
 });

@@ -12,7 +12,8 @@
 // credentials and says what to check.
 
 import type { SecureContext } from 'node:tls';
-import { Agent, ProxyAgent, type Dispatcher } from './undici.js';
+import { Agent, buildConnector, ProxyAgent, type Dispatcher } from './undici.js';
+import { WarmConnections } from './warm-connections.js';
 import { RcbsError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -73,6 +74,8 @@ export class GwsClient {
   readonly #env: NodeJS.ProcessEnv | undefined;
   readonly #tls: { secureContext: SecureContext } | undefined;
   readonly #connections: number;
+  /** The direct Agent's connector. */
+  readonly #warm: WarmConnections;
   /** What GWS connections trust, for a refused certificate's message. */
   readonly #trusted: string;
   readonly #routed = new Set<string>();
@@ -103,6 +106,9 @@ export class GwsClient {
     const secureContext = trustedContext(options.caFile, options.env ?? process.env, 'gws');
     this.#tls = secureContext ? { secureContext } : undefined;
     this.#trusted = trustSummary(options.caFile, options.env ?? process.env, 'gws');
+    // undici's own connector (Agent's default: 10 s to connect, TLS sessions reused), under
+    // one that can open connections ahead of their requests.
+    this.#warm = new WarmConnections(buildConnector({ timeout: 10_000, ...this.#tls }));
     const proxy = proxyUri(options.proxyHost, options.proxyPort);
     // The keys win over the environment: with gwsProxyHost set, *_PROXY is not read.
     this.#env = proxy ? undefined : options.env ?? process.env;
@@ -110,7 +116,14 @@ export class GwsClient {
     if (this.#env) envProxy(new URL(this.uriPrefix).protocol, this.#env);
     this.#dispatcher = proxy
       ? new ProxyAgent({ uri: proxy, proxyTunnel: true, connections, keepAliveTimeout: 30_000, ...(this.#tls ? { requestTls: this.#tls } : {}) })
-      : new Agent({ connections, keepAliveTimeout: 30_000, ...(this.#tls ? { connect: this.#tls } : {}) });
+      : new Agent({ connections, keepAliveTimeout: 30_000, connect: this.#warm.connect });
+  }
+
+  /** `n` requests will go out together soon (the first pages of the window's slices): their
+   * connections open as soon as one to GWS is up, while the settings call is out
+   * (src/gws/warm-connections.ts). Not through a proxy. */
+  expectRequests(n: number): void {
+    this.#warm.expect(n);
   }
 
   /** The dispatcher for a URL: gwsProxyHost's, else the environment's proxy for it, else direct. */
@@ -218,12 +231,14 @@ export class GwsClient {
 
   /** Closes the connections once requests in flight are done; closing again waits for the same. */
   close(): Promise<void> {
+    this.#warm.close();
     return (this.#closed ??= Promise.all(this.#dispatchers().map((d) => d.close())).then(() => {}));
   }
 
   /** Ends the connections and any request in flight now (a run that failed or stopped). */
   async destroy(): Promise<void> {
     this.#closed ??= Promise.resolve();
+    this.#warm.close();
     await Promise.all(this.#dispatchers().map((d) => d.destroy().catch(() => {})));
   }
 

@@ -1,4 +1,5 @@
-// The three parts of undici that rcbs uses (Agent, ProxyAgent and the request API),
+// The parts of undici that rcbs uses (Agent, ProxyAgent, the request API and the connector
+// the direct Agent's connections are built on, src/gws/warm-connections.ts),
 // loaded without undici's index. The index requires all of undici: fetch, WebSocket,
 // EventSource, the cache and mock agents, 110 modules. Skipping it takes 13-16 MB off
 // the peak RSS of a command that only talks to GWS, and 4-8 MB off a backup's
@@ -19,4 +20,5 @@ Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js') as object
 
 export const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
 export const ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js') as typeof Undici.ProxyAgent;
+export const buildConnector = require('undici/lib/core/connect.js') as typeof Undici.buildConnector;
 export type { Dispatcher } from 'undici';

@@ -54,6 +54,9 @@ export default defineComponent<Options>({
     const [{ runGwsClient }, { recordingStream }] = await Promise.all([import('../gws/client.js'), import('./gws/source.js')]);
     // The settings call's client too (s3-download), when the pipeline downloads.
     const client = runGwsClient(context);
+    // The first page of each slice goes out at once (up to gwsConcurrency): their connections
+    // open while the settings call is still out.
+    client.expectRequests(Math.min(config.gwsConcurrency, window.slices.length));
     const query = {
       recordingsUri: config.gwsRecordingsUri,
       pageSize: options.pageSize ?? config.gwsPageSize,

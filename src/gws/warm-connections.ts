@@ -1,0 +1,182 @@
+// Connections to GWS opened a round trip before the requests that will use them (issue 15).
+//
+// A run's GWS requests come in two waves: the settings call alone, then the first page of
+// up to gwsConcurrency slices at once. undici opens a connection when a request finds none
+// free, so each slice but the one that takes over the settings call's connection waits for
+// a TCP (and TLS) handshake before its request can leave: a round trip more before the
+// first recordings, ~40 ms through the WAN model (BENCHMARKS.md).
+//
+// This connector, the direct Agent's (never a proxy's: a proxied origin never calls it),
+// opens those connections while the settings call is out. `expect(n)` says n requests will
+// soon go at once; as soon as a connection to GWS is up (the host answers, its certificate
+// is trusted), it opens as many more as make n with those already open or opening. No
+// request is sent on them until undici asks for a connection and is handed one. So a run
+// opens no connection it would not have opened anyway, only earlier; one whose settings
+// call fails closes them unused (the client's close and destroy end them). A spare idle
+// longer than SPARE_MAX_AGE_MS, or that the server closed or wrote to, is dropped, never
+// handed over: a server may close a connection that has carried no request.
+
+import type { Socket } from 'node:net';
+import type { buildConnector } from 'undici';
+
+/** undici's connector, what it is given and what it calls back. */
+export type Connector = buildConnector.connector;
+type ConnectParams = buildConnector.Options;
+type ConnectCallback = buildConnector.Callback;
+
+/** Longer than that unused, a spare is closed instead of handed over. Well inside the idle
+ * timeouts servers give a connection before its first request (Node 5 s keep-alive, Jetty
+ * 30 s, nginx 60 s): a run's first pages go out within a second of the settings call. */
+export const SPARE_MAX_AGE_MS = 4000;
+
+interface Spare {
+  params: ConnectParams;
+  socket: Socket;
+  opened: number;
+  /** Set once connected; a connect that takes it before then is `waiter`. */
+  ready: boolean;
+  waiter?: ConnectCallback;
+  /** Removes the listeners and the timer it has while idle. */
+  detach: () => void;
+}
+
+export class WarmConnections {
+  readonly #base: Connector;
+  /** Sockets this connector made that are open or opening, in use or spare. */
+  #live = 0;
+  /** Requests expected at once (expect); 0 once served. */
+  #wanted = 0;
+  /** The params of the last connection that came up: where spares go. */
+  #origin: ConnectParams | undefined;
+  #spares: Spare[] = [];
+  #closed = false;
+
+  readonly #maxAgeMs: number;
+
+  constructor(base: Connector, maxAgeMs = SPARE_MAX_AGE_MS) {
+    this.#base = base;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  /** undici's connector: a spare to the same origin when one is open (or opening), else a new connection. */
+  readonly connect: Connector = (params, callback) => {
+    const spare = this.#take(params);
+    if (!spare) {
+      this.#open(params, callback, true);
+      return;
+    }
+    if (spare.ready) {
+      this.#spares = this.#spares.filter((s) => s !== spare);
+      // Asynchronously, as a fresh connection would be; its listeners stay until then, so an
+      // error in between has one.
+      process.nextTick(() => {
+        spare.detach();
+        callback(null, spare.socket);
+      });
+    } else {
+      spare.waiter = callback;
+    }
+  };
+
+  /** `n` requests will go out together soon: once a connection is up, open enough spares to make n. */
+  expect(n: number): void {
+    if (this.#closed) return;
+    this.#wanted = Math.max(this.#wanted, n);
+    if (this.#origin) this.#warm();
+  }
+
+  /** Ends the spares (the client closes or is destroyed). */
+  close(): void {
+    this.#closed = true;
+    this.#wanted = 0;
+    for (const spare of [...this.#spares]) {
+      this.#remove(spare);
+      spare.socket.destroy();
+      spare.waiter?.(new Error('GWS client closed'), null);
+    }
+  }
+
+  /** Spares open or opening now, not yet handed over (for tests). */
+  get spares(): number {
+    return this.#spares.length;
+  }
+
+  /** A new connection (undici's connector), counted while open; once up, the spares expected go too. */
+  #open(params: ConnectParams, callback: ConnectCallback, count: boolean): Socket {
+    if (count) this.#live++;
+    // undici's connector returns the socket it is connecting (its type says void).
+    return this.#base(params, (...args) => {
+      const [err, socket] = args;
+      if (err) {
+        this.#live--;
+        return callback(...args);
+      }
+      socket.once('close', () => this.#live--);
+      this.#origin = params;
+      callback(null, socket);
+      this.#warm();
+    }) as unknown as Socket;
+  }
+
+  /** Opens spares up to the number expected, counting every connection open or opening. */
+  #warm(): void {
+    const origin = this.#origin;
+    if (this.#closed || !origin || this.#wanted === 0) return;
+    const missing = this.#wanted - this.#live;
+    this.#wanted = 0;
+    for (let i = 0; i < missing; i++) this.#openSpare(origin);
+  }
+
+  #openSpare(params: ConnectParams): void {
+    const spare: Spare = { params, socket: undefined as unknown as Socket, opened: Date.now(), ready: false, detach: () => {} };
+    this.#spares.push(spare);
+    this.#live++;
+    spare.socket = this.#open(params, (err, socket) => {
+      const waiter = spare.waiter;
+      if (err || !socket) {
+        this.#remove(spare);
+        // A connect waiting on it tries a connection of its own.
+        if (waiter) this.#open(params, waiter, true);
+        return;
+      }
+      spare.ready = true;
+      spare.opened = Date.now();
+      if (waiter || this.#closed) {
+        this.#remove(spare);
+        if (waiter) waiter(null, socket);
+        else socket.destroy();
+        return;
+      }
+      // Idle until handed over: a byte or an end from the server means it is not a fresh
+      // connection any more.
+      const drop = () => {
+        this.#remove(spare);
+        socket.destroy();
+      };
+      const onReadable = () => {
+        if (socket.read() !== null) drop();
+      };
+      socket.on('readable', onReadable).on('end', drop).on('error', drop);
+      const timer = setTimeout(drop, this.#maxAgeMs).unref();
+      spare.detach = () => {
+        clearTimeout(timer);
+        socket.off('readable', onReadable).off('end', drop).off('error', drop);
+      };
+    }, false);
+  }
+
+  #remove(spare: Spare): void {
+    spare.detach();
+    this.#spares = this.#spares.filter((s) => s !== spare);
+  }
+
+  /** A spare to the origin of `params`, open and young enough, or still opening. */
+  #take(params: ConnectParams): Spare | undefined {
+    const now = Date.now();
+    return this.#spares.find((spare) => !spare.waiter && sameOrigin(spare.params, params) && !(spare.ready && (spare.socket.destroyed || now - spare.opened > this.#maxAgeMs)));
+  }
+}
+
+function sameOrigin(a: ConnectParams, b: ConnectParams): boolean {
+  return a.protocol === b.protocol && a.hostname === b.hostname && String(a.port) === String(b.port) && (a.servername ?? null) === (b.servername ?? null);
+}
