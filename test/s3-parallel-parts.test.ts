@@ -22,6 +22,7 @@ import { newRecord } from '../src/pipeline/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { createS3Client } from '../src/s3/client.js';
 import { downloadObject } from '../src/s3/transfer.js';
+import { partSizeFor } from '../src/s3/parts.js';
 import { TransferSlots } from '../src/s3/transfer-slots.js';
 import { openStore } from '../src/store/index.js';
 import { partListOf } from '../src/store/atomic.js';
@@ -245,4 +246,27 @@ t.test('a large object hands its transfer slot on after its first part: a small 
   t.ok((await readFile(path.join(folder, 'small-1.bin'))).equals(small), 'small byte-exact');
   t.equal(front.gets('calls/big-1'), PARTS, 'the big one still came in its parts');
   t.ok(front.maxGetsInFlight <= 2, `within the budget of 2 x numThreads (${front.maxGetsInFlight})`);
+});
+
+t.test('s3PartSize unset: 64 MiB / numThreads in whole MiB, from 2 to 8 MiB (partSizeFor)', async (t) => {
+  const MiB = 1024 * 1024;
+  t.same([1, 4, 8, 12, 16, 32, 64].map((n) => partSizeFor(n) / MiB), [8, 8, 8, 5, 4, 2, 2]);
+  // Through the sink: a 17 MiB object over an 8 MiB threshold.
+  const dir = t.testdir({});
+  const s3 = await startS3rver(t, dir);
+  const object = randomBytes(17 * MiB);
+  await s3.put('calls/big-1', object);
+  const front = await startS3Front(t, s3.endpoint);
+  for (const [numThreads, parts] of [[16, 5], [4, 3]] as const) {
+    const targetDir = path.join(dir, `backup-${numThreads}`);
+    const config = configWith({ targetDir, numThreads, s3Bucket: 'recordings', s3Endpoint: front.endpoint, s3ForcePathStyle: true, s3KeyTemplate: 'calls/{mediaId}', s3PartThreshold: 8 * MiB });
+    const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
+    const sink = await s3Download.create({}, context, componentEvents('s3-download'));
+    const before = front.gets('calls/big-1');
+    const out = await sink(_([newRecord(recordingWith('rec-1', ['big-1']))])).collect().toPromise(Promise);
+    await (await context.store()).close();
+    t.same(out.flatMap((r) => r.media.map((m) => m.status)), ['downloaded']);
+    t.ok((await readFile(path.join(targetDir, 'Environment/2024/03/05/10/big-1.bin'))).equals(object), `numThreads ${numThreads}: byte-exact`);
+    t.equal(front.gets('calls/big-1') - before, parts, `numThreads ${numThreads}: ${parts} parts of ${partSizeFor(numThreads) / MiB} MiB`);
+  }
 });

@@ -50,6 +50,29 @@ export interface PartOptions {
   spare: TransferSlots;
 }
 
+/** Across the parts in flight at once, at the end of an object: PART_BYTES_IN_FLIGHT / numThreads. */
+const MiB = 1 << 20;
+const PART_BYTES_IN_FLIGHT = 64 * MiB;
+const MIN_DEFAULT_PART = 2 * MiB;
+const MAX_DEFAULT_PART = 8 * MiB;
+
+/**
+ * The part size when s3PartSize is not set: 64 MiB / numThreads in whole MiB, from 2 to 8 MiB.
+ *
+ * What is left to hash after an object's last byte is what landed ahead of the hashed
+ * frontier: about the object's other parts in flight at its end, each a part size. The
+ * run's 2 x numThreads connections put more parts of an object in flight at once at a
+ * higher numThreads, and there another part's round trip is hidden by the other
+ * connections; at a low numThreads each connection must stay busy to fill a link, and a
+ * part's round trip weighs more. Through the WAN model (BENCHMARKS.md, 600 MiB set):
+ * numThreads 16 with 8 MiB parts left 58-85 ms of hashing after the last byte, 4 MiB
+ * 16-20 ms, 2 MiB 8-15 ms; numThreads 4 with 4 MiB parts took 10.47 s against 9.95 s
+ * with 8 MiB (more requests, each a round trip on one of 8 connections).
+ */
+export function partSizeFor(numThreads: number): number {
+  return Math.min(MAX_DEFAULT_PART, Math.max(MIN_DEFAULT_PART, Math.floor(PART_BYTES_IN_FLIGHT / Math.max(1, numThreads) / MiB) * MiB));
+}
+
 /** What the part list beside a temp file says: enough to go on without asking S3 first. */
 export interface PartList {
   etag: string;

@@ -112,7 +112,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   const started = locations.get(context);
   locations.delete(context);
   const locating = started ?? startLocating(context);
-  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }, { partSizeFor }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js'), import('../s3/parts.js')]);
   const location: S3Location = await locating;
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
   // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
@@ -235,7 +235,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           stallTimeoutMs: config.s3StallTimeout,
-          ...(partsOn ? { parts: { size: config.s3PartSize, threshold: config.s3PartThreshold, spare }, handOff } : {}),
+          ...(partsOn ? { parts: { size: config.s3PartSize ?? partSizeFor(concurrency), threshold: config.s3PartThreshold, spare }, handOff } : {}),
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         }));
         // downloadObject fsynced the file before returning.
