@@ -15,14 +15,14 @@ import _ from 'highland';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { configWith } from '../src/config/defaults.js';
+import { configWith, DEFAULT_CONFIG } from '../src/config/defaults.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { componentEvents } from '../src/pipeline/outcome.js';
 import { newRecord } from '../src/pipeline/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { createS3Client } from '../src/s3/client.js';
 import { downloadObject } from '../src/s3/transfer.js';
-import { partSizeFor } from '../src/s3/parts.js';
+import { partSizeFor, storeIsFar } from '../src/s3/parts.js';
 import { TransferSlots } from '../src/s3/transfer-slots.js';
 import { openStore } from '../src/store/index.js';
 import { partListOf } from '../src/store/atomic.js';
@@ -269,4 +269,42 @@ t.test('s3PartSize unset: 64 MiB / numThreads in whole MiB, from 2 to 8 MiB (par
     t.ok((await readFile(path.join(targetDir, 'Environment/2024/03/05/10/big-1.bin'))).equals(object), `numThreads ${numThreads}: byte-exact`);
     t.equal(front.gets('calls/big-1') - before, parts, `numThreads ${numThreads}: ${parts} parts of ${partSizeFor(numThreads) / MiB} MiB`);
   }
+});
+
+t.test('s3PartThreshold unset: a large object comes in parts from a far store, whole from a near one', async (t) => {
+  t.equal(DEFAULT_CONFIG.s3PartThreshold, undefined, 'unset by default');
+  // The rule: a wait of 25 ms or more, 5 ms or more of it idle.
+  t.notOk(storeIsFar({ ms: 105, idleMs: 0 }), 'a long wait spent working: near (rcbs was busy, not waiting)');
+  t.notOk(storeIsFar({ ms: 10, idleMs: 10 }), 'a quick answer: near');
+  t.ok(storeIsFar({ ms: 44, idleMs: 9 }), 'a round trip of 40 ms, partly idle: far');
+
+  const MiB = 1024 * 1024;
+  const dir = t.testdir({});
+  const s3 = await startS3rver(t, dir);
+  const object = randomBytes(65 * MiB); // just over the 64 MiB default threshold
+  await s3.put('calls/big-1', object);
+  const front = await startS3Front(t, s3.endpoint);
+  const backup = async (label: string) => {
+    const targetDir = path.join(dir, label);
+    const config = configWith({ targetDir, numThreads: 4, s3Bucket: 'recordings', s3Endpoint: front.endpoint, s3ForcePathStyle: true, s3KeyTemplate: 'calls/{mediaId}' });
+    const context = createRunContext({ config, credentials: S3RVER_KEY, openStore: () => openStore({ targetDir, recordingFolderFormat: config.recordingFolderFormat, log: silentLogger }) });
+    const sink = await s3Download.create({}, context, componentEvents('s3-download'));
+    const before = front.gets('calls/big-1');
+    const out = await sink(_([newRecord(recordingWith('rec-1', ['big-1']))])).collect().toPromise(Promise);
+    await (await context.store()).close();
+    t.same(out.flatMap((r) => r.media.map((m) => m.status)), ['downloaded'], `${label}: downloaded`);
+    t.ok((await readFile(path.join(targetDir, 'Environment/2024/03/05/10/big-1.bin'))).equals(object), `${label}: byte-exact`);
+    return front.gets('calls/big-1') - before;
+  };
+  // s3rver on this machine answers in a few ms.
+  t.equal(await backup('near'), 1, 'near: one GET');
+  // 40 ms before each answer, rcbs waiting: a round trip of a real network.
+  front.beforeGet = () => new Promise((resolve) => setTimeout(resolve, 40));
+  t.equal(await backup('far'), 9, 'far: 9 parts of 8 MiB (numThreads 4)');
+  // The same 40 ms, but spent working (a busy machine): not a sign of distance.
+  front.beforeGet = async () => {
+    const until = performance.now() + 40;
+    while (performance.now() < until);
+  };
+  t.equal(await backup('busy'), 1, 'busy, not far: one GET');
 });

@@ -14,7 +14,6 @@ export const DEFAULT_CONFIG: Readonly<RcbsConfig> = Object.freeze({
   usePayloadSigning: false,
   s3KeyTemplate: '{keyPrefix}{mediaId}',
   s3StallTimeout: 30_000,
-  s3PartThreshold: 64 * 1024 * 1024,
   targetDir: 'target',
   recordingFolderFormat: 'yyyy/MM/dd/HH',
   decryptKeys: [],

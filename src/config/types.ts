@@ -26,7 +26,7 @@ export interface RcbsConfig {
   s3KeyTemplate: string; // default {keyPrefix}{mediaId}
   s3StallTimeout: number; // ms without a byte before a download is aborted and resumed; default 30 s
   s3PartSize?: number; // bytes per ranged GET of a large object; unset = by numThreads (src/s3/parts.ts partSizeFor)
-  s3PartThreshold: number; // objects at least this large are fetched in parallel parts (0 = never); default 64 MiB
+  s3PartThreshold?: number; // objects at least this large are fetched in parallel parts (0 = never); unset = 64 MiB from a far store (src/s3/parts.ts storeIsFar)
   restoreArchivedDays?: number; // ask S3 to restore archived objects (Bulk) for this many days; off unless set
   // TLS trust (SPEC §3)
   caFile?: string; // PEM bundle trusted in addition to Node's roots, GWS and S3

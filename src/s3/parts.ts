@@ -3,9 +3,10 @@
 // The first GET is the ordinary whole-object one (transfer.ts): its headers give the
 // size, the ETag and the whole-object checksum (a ranged GET carries none: FACTS.md),
 // so the small-object path keeps its one request and a large object needs no HEAD.
-// When the object is at least s3PartThreshold, that body is read for its first part
-// only and closed; the other parts are `Range: bytes=a-b` GETs (never suffix ranges:
-// s3rver gets `bytes=-N` wrong), each written at its offset and guarded by the ETag (a
+// When the object is at least s3PartThreshold (unset: 64 MiB, and only when that GET's
+// answer showed a far store: storeIsFar), that body is read for its first part only
+// and closed; the other parts are `Range: bytes=a-b` GETs (never suffix ranges: s3rver
+// gets `bytes=-N` wrong), each written at its offset and guarded by the ETag (a
 // part with another ETag means the object changed: RCBS_S3_CHANGED, the transfer
 // starts again from zero). The transfer's own connection takes parts one after
 // another; more parts run on spare connections (`spare`: the run's budget beyond its
@@ -46,12 +47,52 @@ export interface PartOptions {
   size: number;
   /** Objects at least this large are split (s3PartThreshold); 0 = never. */
   threshold: number;
+  /** s3PartThreshold unset: split only an object whose first GET shows a far store (storeIsFar). */
+  onlyFar?: boolean;
   /** Connections beyond the transfers' own (the run's budget): a parted object's extra parts run on these. */
   spare: TransferSlots;
 }
 
-/** Across the parts in flight at once, at the end of an object: PART_BYTES_IN_FLIGHT / numThreads. */
 const MiB = 1 << 20;
+
+/**
+ * With s3PartThreshold unset, parts only from a far store (SPEC §8: "over a real network,
+ * tens of ms of round trip, a per-connection rate below the link's"). A store on this
+ * machine or the LAN gives one connection all it can, and there the parts only cost CPU:
+ * on the loopback, with s3rver sharing the two cores, the bench backup took ~10% longer
+ * with them (BENCHMARKS.md).
+ *
+ * Far: the answer to the object's first GET took at least FAR_STORE_MS, and rcbs sat idle
+ * for at least FAR_STORE_IDLE_MS of that wait. Time alone misleads on a busy machine: on the
+ * loopback at numThreads 16 the first GETs of a run answered after 6-105 ms, all of it
+ * rcbs's own work (its event loop never idle); s3rver answered in a few ms. Through the
+ * WAN model (RTT 40 ms) they took 44-66 ms, 9-40 of them idle. S3 itself takes more than
+ * 25 ms to a first byte from outside its region.
+ */
+export const FAR_STORE_MS = 25;
+export const FAR_STORE_IDLE_MS = 5;
+
+export interface AnswerWait {
+  ms: number;
+  /** Of which the event loop was idle: waiting for the network, not working. */
+  idleMs: number;
+}
+
+/** Starts timing a request's wait for its answer; call the result when the answer came. */
+export function answerWait(): () => AnswerWait {
+  const asked = performance.now();
+  const loop = performance.eventLoopUtilization();
+  return () => ({ ms: performance.now() - asked, idleMs: performance.eventLoopUtilization(loop).idle });
+}
+
+export function storeIsFar(wait: AnswerWait): boolean {
+  return wait.ms >= FAR_STORE_MS && wait.idleMs >= FAR_STORE_IDLE_MS;
+}
+
+/** s3PartThreshold unset (from a store that is not near). */
+export const DEFAULT_PART_THRESHOLD = 64 * MiB;
+
+/** Across the parts in flight at once, at the end of an object: PART_BYTES_IN_FLIGHT / numThreads. */
 const PART_BYTES_IN_FLIGHT = 64 * MiB;
 const MIN_DEFAULT_PART = 2 * MiB;
 const MAX_DEFAULT_PART = 8 * MiB;

@@ -24,7 +24,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { isRetryableError, retryDelay } from '../retry.js';
 import { classifyS3Failure, objectUrl, S3_RETRY, type ObjectRef, type TransferRetryPolicy } from './failure.js';
 import { isChecksumMethod, offeredCheck, startDigest, type CheckMethod, type Digest, type ObjectCheck } from './object-check.js';
-import { PartedDownload, readPartList, removePartList, type PartOptions } from './parts.js';
+import { answerWait, PartedDownload, readPartList, removePartList, storeIsFar, type PartOptions } from './parts.js';
 import type { HandOff } from './transfer-slots.js';
 import { chunksWritten } from './socket-garbage.js';
 
@@ -399,7 +399,9 @@ class ObjectTransfer {
         ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: this.etag } : {}),
       });
       this.attempts++;
+      const wait = this.#request.parts?.onlyFar && from === 0 ? answerWait() : undefined;
       const res = await this.#client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: signal });
+      const waited = wait?.();
       const body = res.Body as Readable | undefined;
       if (!body) throw new RcbsError('RCBS_S3_TRANSFER', `${objectUrl(this.ref)} answered without a body`, { ...this.ref, retryable: true });
       let next: 'body' | 'again';
@@ -414,10 +416,14 @@ class ObjectTransfer {
         continue;
       }
       const parts = this.#request.parts;
-      if (parts && from === 0 && parts.threshold > 0 && this.total >= parts.threshold && this.total > parts.size && this.etag !== undefined) {
+      const etag = this.etag;
+      const large = parts && from === 0 && parts.threshold > 0 && this.total >= parts.threshold && this.total > parts.size && etag !== undefined;
+      if (large && waited && !storeIsFar(waited)) {
+        this.#log.debug('S3 is near (its answer came quickly, or while rcbs was busy): the object comes whole, not in parts', { object: objectUrl(this.ref), bytes: this.total, answeredMs: Math.round(waited.ms), idleMs: Math.round(waited.idleMs) });
+      } else if (large) {
         // Large: this body fills the first part, ranged GETs the rest (parts.ts).
         watch.stop();
-        await this.#continueParts(this.etag, this.total, this.check ?? { method: 'size' }, parts.size, [], body);
+        await this.#continueParts(etag, this.total, this.check ?? { method: 'size' }, parts.size, [], body);
         return;
       }
       const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length), watch);

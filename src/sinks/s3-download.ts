@@ -13,8 +13,8 @@
 // A run killed outright (SIGKILL, power loss) leaves its temp files; the next run
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
-// Objects of s3PartThreshold and more come as parallel ranged GETs of s3PartSize
-// (src/s3/parts.ts) on up to `concurrency` spare connections shared by the run (so at
+// Objects of s3PartThreshold and more (unset: 64 MiB, from a far store only) come as
+// parallel ranged GETs of s3PartSize (src/s3/parts.ts) on up to `concurrency` spare connections shared by the run (so at
 // most 2 x concurrency GETs in flight); a killed run's finished parts are kept.
 //
 // A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file, like a
@@ -112,12 +112,14 @@ export async function createS3Download(options: Options, context: RunContext, se
   const started = locations.get(context);
   locations.delete(context);
   const locating = started ?? startLocating(context);
-  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }, { partSizeFor }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js'), import('../s3/parts.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }, { DEFAULT_PART_THRESHOLD, partSizeFor }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js'), import('../s3/parts.js')]);
   const location: S3Location = await locating;
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
   // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
-  const partsOn = config.s3PartThreshold > 0;
+  const partsOn = config.s3PartThreshold !== 0;
   const spare = new TransferSlots(concurrency);
+  // Unset: parts only from a far store (src/s3/parts.ts storeIsFar).
+  const partThreshold = config.s3PartThreshold === undefined ? { threshold: DEFAULT_PART_THRESHOLD, onlyFar: true } : { threshold: config.s3PartThreshold };
   let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
     bucketClient = new BucketClient(
@@ -235,7 +237,7 @@ export async function createS3Download(options: Options, context: RunContext, se
           onBytes: progress.add,
           resumeFrom: write.resumedBytes,
           stallTimeoutMs: config.s3StallTimeout,
-          ...(partsOn ? { parts: { size: config.s3PartSize ?? partSizeFor(concurrency), threshold: config.s3PartThreshold, spare }, handOff } : {}),
+          ...(partsOn ? { parts: { size: config.s3PartSize ?? partSizeFor(concurrency), ...partThreshold, spare }, handOff } : {}),
           ...(internals.delayMs ? { delayMs: internals.delayMs } : {}),
         }));
         // downloadObject fsynced the file before returning.
