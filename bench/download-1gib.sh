@@ -32,14 +32,16 @@ if [ "${WAN:-}" = 1 ]; then
 fi
 
 # ROUNDS (default 1) x VARIANTS (default "default"), alternating: "off" = s3PartThreshold 0 (one
-# GET), "default" = the packaged s3PartSize/s3PartThreshold, a number = that s3PartSize in bytes.
+# GET), "default" = the packaged s3PartSize/s3PartThreshold (unset: parts only from a far store, so
+# on the loopback one GET, through WAN=1 parts), a number = that s3PartSize in bytes with
+# s3PartThreshold 64 MiB set (parts whatever the store).
 for round in $(seq "${ROUNDS:-1}"); do
   for variant in ${VARIANTS:-default}; do
     rm -rf "$work/backup"
     case "$variant" in
       off) vars=(PART_THRESHOLD=0) ;;
       default) vars=() ;;
-      *) vars=(PART_SIZE="$variant") ;;
+      *) vars=(PART_SIZE="$variant" PART_THRESHOLD=67108864) ;;
     esac
     env "${vars[@]}" /usr/bin/time -v "${ts[@]}" download "$port" "$work/backup" 2> "$work/time.txt"
     echo "round $round, parts $variant: $(grep -E 'Maximum resident set size|Elapsed \(wall clock\)|User time|System time' "$work/time.txt" | sed 's/^\s*//' | tr '\n' ';')"
