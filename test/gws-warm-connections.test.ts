@@ -167,3 +167,24 @@ t.test('a spare is not handed over once the server closed it or it idled too lon
   t.equal(aging.spares, 0, 'dropped after its age limit');
   one.destroy();
 });
+
+t.test('a connector that throws for a spare costs nothing but the spare', async (t) => {
+  const server = await startServer(t);
+  const params = { hostname: '127.0.0.1', protocol: 'http:', port: String(server.port) };
+  const connector = buildConnector({});
+  let calls = 0;
+  const warm = new WarmConnections((p, callback) => {
+    if (++calls === 2) throw new Error('no more sockets');
+    connector(p, callback);
+  });
+  t.teardown(() => warm.close());
+  warm.expect(2);
+  const first = await new Promise<Socket>((resolve, reject) => warm.connect(params, (err, socket) => (err ? reject(err) : resolve(socket!))));
+  await delay(20);
+  t.equal(calls, 2, 'the spare was tried');
+  t.equal(warm.spares, 0, 'and is not kept');
+  const second = await new Promise<Socket>((resolve, reject) => warm.connect(params, (err, socket) => (err ? reject(err) : resolve(socket!))));
+  t.not(second, first, 'the next request gets a connection of its own');
+  first.destroy();
+  second.destroy();
+});

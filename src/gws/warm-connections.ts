@@ -104,18 +104,25 @@ export class WarmConnections {
   /** A new connection (undici's connector), counted while open; once up, the spares expected go too. */
   #open(params: ConnectParams, callback: ConnectCallback, count: boolean): Socket {
     if (count) this.#live++;
-    // undici's connector returns the socket it is connecting (its type says void).
-    return this.#base(params, (...args) => {
-      const [err, socket] = args;
-      if (err) {
-        this.#live--;
-        return callback(...args);
-      }
-      socket.once('close', () => this.#live--);
-      this.#origin = params;
-      callback(null, socket);
-      this.#warm();
-    }) as unknown as Socket;
+    try {
+      // undici's connector returns the socket it is connecting (its type says void).
+      return this.#base(params, (...args) => {
+        const [err, socket] = args;
+        if (err) {
+          this.#live--;
+          return callback(...args);
+        }
+        socket.once('close', () => this.#live--);
+        this.#origin = params;
+        callback(null, socket);
+        this.#warm();
+      }) as unknown as Socket;
+    } catch (err) {
+      // Thrown before any socket (undici turns it into a connect error): not counted, the
+      // increment of the caller (a spare's, #openSpare) undone too.
+      this.#live--;
+      throw err;
+    }
   }
 
   /** Opens spares up to the number expected, counting every connection open or opening. */
@@ -131,38 +138,49 @@ export class WarmConnections {
     const spare: Spare = { params, socket: undefined as unknown as Socket, opened: Date.now(), ready: false, detach: () => {} };
     this.#spares.push(spare);
     this.#live++;
-    spare.socket = this.#open(params, (err, socket) => {
-      const waiter = spare.waiter;
-      if (err || !socket) {
-        this.#remove(spare);
-        // A connect waiting on it tries a connection of its own.
-        if (waiter) this.#open(params, waiter, true);
-        return;
-      }
-      spare.ready = true;
-      spare.opened = Date.now();
-      if (waiter || this.#closed) {
-        this.#remove(spare);
-        if (waiter) waiter(null, socket);
-        else socket.destroy();
-        return;
-      }
-      // Idle until handed over: a byte or an end from the server means it is not a fresh
-      // connection any more.
-      const drop = () => {
-        this.#remove(spare);
-        socket.destroy();
-      };
-      const onReadable = () => {
-        if (socket.read() !== null) drop();
-      };
-      socket.on('readable', onReadable).on('end', drop).on('error', drop);
-      const timer = setTimeout(drop, this.#maxAgeMs).unref();
-      spare.detach = () => {
-        clearTimeout(timer);
-        socket.off('readable', onReadable).off('end', drop).off('error', drop);
-      };
-    }, false);
+    try {
+      spare.socket = this.#open(params, (err, socket) => {
+        const waiter = spare.waiter;
+        if (err || !socket) {
+          this.#remove(spare);
+          // A connect waiting on it tries a connection of its own.
+          if (waiter) {
+            try {
+              this.#open(params, waiter, true);
+            } catch (thrown) {
+              waiter(thrown as Error, null);
+            }
+          }
+          return;
+        }
+        spare.ready = true;
+        spare.opened = Date.now();
+        if (waiter || this.#closed) {
+          this.#remove(spare);
+          if (waiter) waiter(null, socket);
+          else socket.destroy();
+          return;
+        }
+        // Idle until handed over: a byte or an end from the server means it is not a fresh
+        // connection any more.
+        const drop = () => {
+          this.#remove(spare);
+          socket.destroy();
+        };
+        const onReadable = () => {
+          if (socket.read() !== null) drop();
+        };
+        socket.on('readable', onReadable).on('end', drop).on('error', drop);
+        const timer = setTimeout(drop, this.#maxAgeMs).unref();
+        spare.detach = () => {
+          clearTimeout(timer);
+          socket.off('readable', onReadable).off('end', drop).off('error', drop);
+        };
+      }, false);
+    } catch {
+      // A spare is only a head start: the request opens its own connection.
+      this.#spares = this.#spares.filter((s) => s !== spare);
+    }
   }
 
   #remove(spare: Spare): void {
