@@ -64,10 +64,10 @@ const MiB = 1 << 20;
  *
  * Far: the answer to the object's first GET took at least FAR_STORE_MS, and rcbs sat idle
  * for at least FAR_STORE_IDLE_MS of that wait. Time alone misleads on a busy machine: on the
- * loopback at numThreads 16 the first GETs of a run answered after 6-105 ms, all of it
- * rcbs's own work (its event loop never idle); s3rver answered in a few ms. Through the
- * WAN model (RTT 40 ms) they took 44-66 ms, 9-40 of them idle. S3 itself takes more than
- * 25 ms to a first byte from outside its region.
+ * loopback at numThreads 16 the first GETs of a run answered after 6-105 ms, nearly all of
+ * it rcbs's own work (its event loop idle 1.5 ms at most). Through the WAN model (RTT 40 ms)
+ * they took 44-66 ms, 9-40 of them idle. A real network puts its round trip (SPEC §8: tens
+ * of ms) into every answer, and the wait for it is idle unless rcbs is saturated.
  */
 export const FAR_STORE_MS = 25;
 export const FAR_STORE_IDLE_MS = 5;
