@@ -11,7 +11,6 @@
 import t, { type Test } from 'tap';
 import _ from 'highland';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +27,7 @@ import { openStore } from '../src/store/index.js';
 import { createS3Download } from '../src/sinks/s3-download.js';
 import { startConnectProxy } from './helpers/connect-proxy.js';
 import { recordingWith, S3RVER_KEY, startS3rver } from './helpers/s3rver.js';
+import { listenLocal } from './helpers/http-server.js';
 
 t.test('NO_PROXY matches as curl and the AWS CLI do', async (t) => {
   const cases: Array<[host: string, port: number, noProxy: string, bypass: boolean]> = [
@@ -84,17 +84,8 @@ t.test('which variable applies, and how a proxy URL is read', async (t) => {
   }
 });
 
-async function listen(t: Test, server: ReturnType<typeof createServer>): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return (server.address() as AddressInfo).port;
-}
-
 async function gwsServer(t: Test): Promise<number> {
-  return listen(t, createServer((_req, res) => res.writeHead(200).end('{"statusCode":0,"recordings":[{"id":"r-1"}]}')));
+  return listenLocal(t, createServer((_req, res) => res.writeHead(200).end('{"statusCode":0,"recordings":[{"id":"r-1"}]}')));
 }
 
 async function gwsIds(t: Test, config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, lines: string[] = []): Promise<unknown[]> {

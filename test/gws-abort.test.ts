@@ -3,22 +3,18 @@
 // out a long Retry-After or waiting for a server that never answers.
 import t from 'tap';
 import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createGwsClient } from '../src/gws/client.js';
 import { recordingsInWindow } from '../src/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
+import { listenLocal } from './helpers/http-server.js';
 
 async function run(t: { teardown(fn: () => unknown): void }, handler: RequestListener, abortWhen: (abort: () => void) => void) {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  const port = await listenLocal(t, server);
   const controller = new AbortController();
   abortWhen(() => controller.abort());
-  const context = createRunContext({ config: configWith({ gwsUriPrefix: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }), signal: controller.signal });
+  const context = createRunContext({ config: configWith({ gwsUriPrefix: `http://127.0.0.1:${port}` }), signal: controller.signal });
   const client = createGwsClient(context);
   t.teardown(() => client.close());
   const started = performance.now();

@@ -6,26 +6,17 @@
 // and logs what it tunnelled.
 import t from 'tap';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createGwsClient } from '../src/gws/client.js';
 import { recordingsInWindow } from '../src/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { startConnectProxy } from './helpers/connect-proxy.js';
-
-async function listen(t: { teardown(fn: () => unknown): void }, server: ReturnType<typeof createServer>): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return (server.address() as AddressInfo).port;
-}
+import { listenLocal } from './helpers/http-server.js';
 
 for (const withScheme of [true, false]) {
   t.test(`requests go through the proxy (gwsProxyHost ${withScheme ? 'with' : 'without'} http://)`, async (t) => {
     const gwsSeen: string[] = [];
-    const gwsPort = await listen(
+    const gwsPort = await listenLocal(
       t,
       createServer((req, res) => {
         gwsSeen.push(`${req.headers.via ?? 'direct'} ${req.url}`);

@@ -11,17 +11,13 @@ import { recordingsInWindow } from '../src/gws/paging.js';
 import { createRunContext } from '../src/pipeline/context.js';
 import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
+import { listenLocal } from './helpers/http-server.js';
 
 const fastRetry = { ...DEFAULT_RETRY, maxRetries: 3, minTimeout: 1, maxTimeout: 5 };
 
 async function gws(t: { teardown(fn: () => unknown): void }, handler: RequestListener): Promise<string> {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${await listenLocal(t, server)}`;
 }
 
 async function ids(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<string[]> {

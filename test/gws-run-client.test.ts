@@ -8,13 +8,13 @@
 
 import t, { type Test } from 'tap';
 import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ResolvedStep } from '../src/pipeline/loader.js';
 import { loadComponent } from '../src/pipeline/registry.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { sandboxRunContext } from './helpers/run-context.js';
+import { listenLocal } from './helpers/http-server.js';
 
 let sandbox: Sandbox;
 t.before(async () => {
@@ -47,13 +47,7 @@ async function startRelay(t: Test, target: URL): Promise<{ prefix: string; seen:
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLocal(t, server);
   return { prefix: `http://127.0.0.1:${port}${target.pathname}`, seen };
 }
 

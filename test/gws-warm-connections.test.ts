@@ -17,6 +17,7 @@ import { DEFAULT_RETRY } from '../src/retry.js';
 import { buildConnector } from '../src/gws/undici.js';
 import { WarmConnections } from '../src/gws/warm-connections.js';
 import { issueCertificate, makeCa, startTlsFront } from './helpers/tls-front.js';
+import { listenLocal } from './helpers/http-server.js';
 
 interface Server {
   port: number;
@@ -45,13 +46,7 @@ async function startServer(t: Test): Promise<Server> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenLocal(t, server);
   const endUnused = () => {
     for (const socket of sockets) if (requests[index.get(socket)!] === 0) socket.end();
   };

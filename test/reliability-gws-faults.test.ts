@@ -10,7 +10,6 @@
 
 import t from 'tap';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
@@ -21,6 +20,7 @@ import { configWith } from '../src/config/defaults.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
 import { runCli } from './helpers/cli.js';
 import { backupState, cliEnv } from './helpers/backup-state.js';
+import { listenLocal } from './helpers/http-server.js';
 
 type Fault = 'pass' | '429' | '500' | '503' | 'reset' | 'truncate' | 'not-json' | 'status-4' | 'status-10' | 'slow';
 
@@ -71,12 +71,7 @@ async function startGwsFaultProxy(t: { teardown(fn: () => unknown): void }, sand
         });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${upstream.pathname}`;
+  proxy.url = `http://127.0.0.1:${await listenLocal(t, server)}${upstream.pathname}`;
   return proxy;
 }
 

@@ -9,10 +9,10 @@
 
 import t from 'tap';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startSandbox } from '../src/sandbox/index.js';
 import { runCli } from './helpers/cli.js';
 import { backupState, wantedMedia, sandboxBackup } from './helpers/backup-state.js';
+import { listenLocal } from './helpers/http-server.js';
 
 type Fault = 'slowdown' | 'reset-mid-body' | 'short-body' | '403' | '404';
 
@@ -73,13 +73,9 @@ t.test('S3 faults: retried or resumed where they can be, coded failures where no
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  const port = await listenLocal(t, server);
 
-  const { targetDir, config, env } = sandboxBackup(t.testdir(), sandbox, {}, (text) => text.replace(/^s3Endpoint = .*$/m, `s3Endpoint = http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  const { targetDir, config, env } = sandboxBackup(t.testdir(), sandbox, {}, (text) => text.replace(/^s3Endpoint = .*$/m, `s3Endpoint = http://127.0.0.1:${port}`));
 
   const first = await runCli(['-config', config], { env });
   t.equal(first.code, 1, `some media failed: exit 1\n${first.stderr.slice(-2500)}`);

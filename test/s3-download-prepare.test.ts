@@ -11,7 +11,6 @@
 
 import t, { type Test } from 'tap';
 import http from 'node:http';
-import { once } from 'node:events';
 import _ from 'highland';
 import type { ResolvedStep } from '../src/pipeline/loader.js';
 import { loadComponent } from '../src/pipeline/registry.js';
@@ -19,6 +18,7 @@ import { runPipeline } from '../src/pipeline/runner.js';
 import { defineComponent, type ComponentDef, type PipelineRecord } from '../src/pipeline/types.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { sandboxRunContext } from './helpers/run-context.js';
+import { listenLocal } from './helpers/http-server.js';
 
 const SETTINGS = '/me/settings/rcbs';
 
@@ -95,13 +95,7 @@ t.test('a run that fails while its components are created ends the settings call
     asked();
     res.on('close', () => closed());
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const { port } = server.address() as { port: number };
+  const port = await listenLocal(t, server);
   const failing = defineComponent<Record<string, unknown>>({
     kind: 'source',
     name: 'fails',

@@ -11,7 +11,6 @@
 import t, { type Test } from 'tap';
 import _ from 'highland';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGwsClient } from '../src/gws/client.js';
@@ -27,6 +26,7 @@ import { RcbsError } from '../src/errors.js';
 import { startConnectProxy } from './helpers/connect-proxy.js';
 import { recordingWith, S3RVER_KEY, startS3rver } from './helpers/s3rver.js';
 import { issueCertificate, makeCa, selfSignedCertificate, startTlsFront, type ServerCertificate } from './helpers/tls-front.js';
+import { listenLocal } from './helpers/http-server.js';
 
 const dir = t.testdir();
 const ca = await makeCa(dir, 'rcbs-errors-ca');
@@ -39,12 +39,7 @@ const certificates = {
 
 async function gwsBehindTls(t: Test, certificate: ServerCertificate) {
   const server = createServer((_req, res) => res.writeHead(200).end('{"statusCode":0,"settings":{}}'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return startTlsFront(t, (server.address() as AddressInfo).port, certificate);
+  return startTlsFront(t, await listenLocal(t, server), certificate);
 }
 
 async function gwsError(t: Test, config: Partial<RcbsConfig>, prefix: string): Promise<RcbsError> {

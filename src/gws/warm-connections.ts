@@ -66,7 +66,7 @@ export class WarmConnections {
       return;
     }
     if (spare.ready) {
-      this.#spares = this.#spares.filter((s) => s !== spare);
+      this.#unlist(spare);
       // Asynchronously, as a fresh connection would be; its listeners stay until then, so an
       // error in between has one.
       process.nextTick(() => {
@@ -179,12 +179,16 @@ export class WarmConnections {
       }, false);
     } catch {
       // A spare is only a head start: the request opens its own connection.
-      this.#spares = this.#spares.filter((s) => s !== spare);
+      this.#unlist(spare);
     }
   }
 
   #remove(spare: Spare): void {
     spare.detach();
+    this.#unlist(spare);
+  }
+
+  #unlist(spare: Spare): void {
     this.#spares = this.#spares.filter((s) => s !== spare);
   }
 

@@ -14,8 +14,9 @@
 // resumes them with a Range request and accepts the result only if the whole file
 // matches the object's MD5 ETag (src/s3/transfer.ts), else fetches from zero.
 // Objects of s3PartThreshold and more (unset: 64 MiB, from a far store only) come as
-// parallel ranged GETs of s3PartSize (src/s3/parts.ts) on up to `concurrency` spare connections shared by the run (so at
-// most 2 x concurrency GETs in flight); a killed run's finished parts are kept.
+// parallel ranged GETs of s3PartSize (src/s3/parts.ts) on up to `concurrency` spare
+// connections shared by the run (so at most 2 x concurrency GETs in flight); a killed
+// run's finished parts are kept.
 //
 // A refused TLS certificate (RCBS_TLS_UNTRUSTED) is the same for every file, like a
 // full target folder: it stops the run (context.stopRun, exit 4) with one message
