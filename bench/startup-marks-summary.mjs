@@ -12,7 +12,9 @@ const median = (values) => {
 };
 const figures = [
   ['running pipeline', (m) => m.running],
+  ['first connection dialled', (m) => m['first-connect']],
   ['settings request sent', (m) => m['settings-sent']],
+  ['settings answered', (m) => m['settings-answered']],
   ['settings answered -> first page sent', (m) => m['first-page-sent'] - m['settings-answered']],
   ['first page sent -> 3rd page answered', (m) => m['page-3-answered'] - m['first-page-sent']],
   ['3rd page answered -> first S3 GET', (m) => m['first-s3-get'] - m['page-3-answered']],

@@ -1,5 +1,6 @@
 // When a run reaches the milestones of its start, in ms after the process started, printed on
-// stderr at exit: "running pipeline" logged, the GWS settings request sent and answered, the
+// stderr at exit: "running pipeline" logged, the first connection dialled (node:net's
+// diagnostics channel), the GWS settings request sent and answered, the
 // first recordings page sent and the first three answered (undici's diagnostics channel), the
 // first S3 GET started (node:http's). Loaded with --require:
 //   node -r ./bench/startup-marks.cjs dist/cli.js -config <config.properties>
@@ -21,6 +22,9 @@ dc.subscribe('undici:request:headers', ({ request }) => {
   else if (request.path.includes('/recordings') && pages < 3) mark(`page-${++pages}-answered`);
 });
 dc.subscribe('http.client.request.start', () => mark('first-s3-get'));
+// The process's first outgoing TCP connection: the first GWS one (dialled at prepare, or by
+// undici for the settings call).
+dc.subscribe('net.client.socket', () => mark('first-connect'));
 const write = process.stderr.write.bind(process.stderr);
 process.stderr.write = (chunk, ...rest) => {
   if (String(chunk).includes('running pipeline')) mark('running');

@@ -8,7 +8,6 @@
 // node:tls front with an openssl-made CA, undici's own connector.
 
 import t, { type Test } from 'tap';
-import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,41 +16,7 @@ import { DEFAULT_RETRY } from '../src/retry.js';
 import { buildConnector } from '../src/gws/undici.js';
 import { WarmConnections } from '../src/gws/warm-connections.js';
 import { issueCertificate, makeCa, startTlsFront } from './helpers/tls-front.js';
-import { listenLocal } from './helpers/http-server.js';
-
-interface Server {
-  port: number;
-  origin: string;
-  /** Requests per connection, in the order the connections were accepted. */
-  requests: number[];
-  /** Connections open now. */
-  open(): number;
-  /** Ends (FIN) the connections that have carried no request, as a server's first-request timeout would. */
-  endUnused(): void;
-}
-
-/** Answers {"statusCode":0}; a path with `slow` after 150 ms. */
-async function startServer(t: Test): Promise<Server> {
-  const requests: number[] = [];
-  const index = new WeakMap<Socket, number>();
-  const sockets = new Set<Socket>();
-  const server = http.createServer((req, res) => {
-    requests[index.get(req.socket)!]!++;
-    const answer = () => res.end(JSON.stringify({ statusCode: 0, path: req.url }));
-    if (req.url?.includes('slow')) setTimeout(answer, 150);
-    else answer();
-  });
-  server.on('connection', (socket: Socket) => {
-    index.set(socket, requests.push(0) - 1);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const port = await listenLocal(t, server);
-  const endUnused = () => {
-    for (const socket of sockets) if (requests[index.get(socket)!] === 0) socket.end();
-  };
-  return { port, origin: `http://127.0.0.1:${port}`, requests, open: () => sockets.size, endUnused };
-}
+import { startCountingServer as startServer } from './helpers/http-server.js';
 
 const client = (t: Test, uriPrefix: string, extra: Partial<ConstructorParameters<typeof GwsClient>[0]> = {}) => {
   const created = new GwsClient({ uriPrefix, username: 'u', password: 'p', connections: 4, env: {}, retry: { ...DEFAULT_RETRY, maxRetries: 0 }, ...extra });

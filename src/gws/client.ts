@@ -14,6 +14,7 @@
 import type { SecureContext } from 'node:tls';
 import { Agent, buildConnector, ProxyAgent, type Dispatcher } from './undici.js';
 import { WarmConnections } from './warm-connections.js';
+import { takeFirstGwsConnection, type FirstConnection } from './run-connections.js';
 import { RcbsError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -124,6 +125,12 @@ export class GwsClient {
    * (src/gws/warm-connections.ts). Not through a proxy. */
   expectRequests(n: number): void {
     this.#warm.expect(n);
+  }
+
+  /** Takes a connection dialled before the client (src/gws/run-connections.ts) as its first
+   * direct one; closes it if the client has one open already. */
+  adoptFirstConnection(first: FirstConnection): void {
+    if (!this.#warm.openFirst(first.params, first.connector)) first.close();
   }
 
   /** The dispatcher for a URL: gwsProxyHost's, else the environment's proxy for it, else direct. */
@@ -357,6 +364,9 @@ export function runGwsClient(context: RunContext): GwsClient {
   if (!client) {
     const created = (client = createGwsClient(context));
     runClients.set(context, created);
+    // The connection a component's prepare dialled while this code loaded.
+    const first = takeFirstGwsConnection(context);
+    if (first) created.adoptFirstConnection(first);
     // A run that failed or stopped does not wait for a request still in flight (a GWS
     // that never answers would hold it until the headers timeout).
     onRunEnd(context, (complete) => (complete ? created.close() : created.destroy()).catch(() => {}));

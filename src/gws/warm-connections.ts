@@ -15,8 +15,14 @@
 // call fails closes them unused (the client's close and destroy end them). A spare idle
 // longer than SPARE_MAX_AGE_MS, or that the server closed or wrote to, is dropped, never
 // handed over: a server may close a connection that has carried no request.
+//
+// The run's first connection can open earlier still, dialled before this code and undici have
+// loaded (src/gws/run-connections.ts) and given to `openFirst`. Its outcome, a socket or an
+// error, is the first request's, as that request's own attempt would have been: an unreachable
+// host or a refused certificate is still one attempt. A spare never holds the process open:
+// it is unref'd until handed over.
 
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 
 /** undici's connector, what it is given and what it calls back. */
@@ -38,6 +44,10 @@ interface Spare {
   waiter?: ConnectCallback;
   /** Removes the listeners and the timer it has while idle. */
   detach: () => void;
+  /** Opened by openFirst: a failure is kept for the first connect instead of tried again. */
+  first?: boolean;
+  /** The first connection's failure, for the first connect to its origin. */
+  error?: Error;
 }
 
 export class WarmConnections {
@@ -71,7 +81,8 @@ export class WarmConnections {
       // error in between has one.
       process.nextTick(() => {
         spare.detach();
-        callback(null, spare.socket);
+        if (spare.error) return callback(spare.error, null);
+        callback(null, spare.socket.ref());
       });
     } else {
       spare.waiter = callback;
@@ -83,6 +94,16 @@ export class WarmConnections {
     if (this.#closed) return;
     this.#wanted = Math.max(this.#wanted, n);
     if (this.#origin) this.#warm();
+  }
+
+  /** The first connection, to the origin of `params`, opened before a request asks for one
+   * (by `connector`, undici's connector by default); the first connect to that origin takes
+   * it, or its error. False (and `connector` not called) when a connection is already open or
+   * opening, or the connections are closed. */
+  openFirst(params: ConnectParams, connector: Connector = this.#base): boolean {
+    if (this.#closed || this.#live > 0) return false;
+    this.#openSpare(params, connector);
+    return true;
   }
 
   /** Ends the spares (the client closes or is destroyed). */
@@ -101,12 +122,13 @@ export class WarmConnections {
     return this.#spares.length;
   }
 
-  /** A new connection (undici's connector), counted while open; once up, the spares expected go too. */
-  #open(params: ConnectParams, callback: ConnectCallback, count: boolean): Socket {
+  /** A new connection (undici's connector unless another is given), counted while open; once
+   * up, the spares expected go too. */
+  #open(params: ConnectParams, callback: ConnectCallback, count: boolean, connector = this.#base): Socket {
     if (count) this.#live++;
     try {
       // undici's connector returns the socket it is connecting (its type says void).
-      return this.#base(params, (...args) => {
+      return connector(params, (...args) => {
         const [err, socket] = args;
         if (err) {
           this.#live--;
@@ -134,13 +156,29 @@ export class WarmConnections {
     for (let i = 0; i < missing; i++) this.#openSpare(origin);
   }
 
-  #openSpare(params: ConnectParams): void {
-    const spare: Spare = { params, socket: undefined as unknown as Socket, opened: Date.now(), ready: false, detach: () => {} };
+  /** A spare; with `first`, the first connection (openFirst), made by that connector. */
+  #openSpare(params: ConnectParams, first?: Connector): void {
+    const spare: Spare = { params, socket: undefined as unknown as Socket, opened: Date.now(), ready: false, detach: () => {}, ...(first ? { first: true } : {}) };
     this.#spares.push(spare);
     this.#live++;
     try {
       spare.socket = this.#open(params, (err, socket) => {
         const waiter = spare.waiter;
+        if ((err || !socket) && spare.first && !this.#closed) {
+          const error = err ?? new Error('no socket');
+          if (waiter) {
+            this.#remove(spare);
+            waiter(error, null);
+            return;
+          }
+          // Kept for the first connect, a while: a request much later makes its own attempt.
+          spare.error = error;
+          spare.ready = true;
+          spare.opened = Date.now();
+          const timer = setTimeout(() => this.#remove(spare), this.#maxAgeMs).unref();
+          spare.detach = () => clearTimeout(timer);
+          return;
+        }
         if (err || !socket) {
           this.#remove(spare);
           // A connect waiting on it tries a connection of its own.
@@ -162,7 +200,8 @@ export class WarmConnections {
           return;
         }
         // Idle until handed over: a byte or an end from the server means it is not a fresh
-        // connection any more.
+        // connection any more. It does not keep the process up meanwhile.
+        socket.unref();
         const drop = () => {
           this.#remove(spare);
           socket.destroy();
@@ -176,9 +215,10 @@ export class WarmConnections {
           clearTimeout(timer);
           socket.off('readable', onReadable).off('end', drop).off('error', drop);
         };
-      }, false);
+      }, false, first);
     } catch {
-      // A spare is only a head start: the request opens its own connection.
+      // A spare is only a head start: the request opens its own connection (the first one's
+      // too, with undici's connector).
       this.#unlist(spare);
     }
   }
@@ -195,10 +235,20 @@ export class WarmConnections {
   /** A spare to the origin of `params`, open and young enough, or still opening. */
   #take(params: ConnectParams): Spare | undefined {
     const now = Date.now();
-    return this.#spares.find((spare) => !spare.waiter && sameOrigin(spare.params, params) && !(spare.ready && (spare.socket.destroyed || now - spare.opened > this.#maxAgeMs)));
+    return this.#spares.find((spare) => !spare.waiter && sameOrigin(spare.params, params) && !(spare.ready && ((!spare.error && spare.socket.destroyed) || now - spare.opened > this.#maxAgeMs)));
   }
 }
 
 function sameOrigin(a: ConnectParams, b: ConnectParams): boolean {
-  return a.protocol === b.protocol && a.hostname === b.hostname && String(a.port) === String(b.port) && (a.servername ?? null) === (b.servername ?? null);
+  return originOf(a) === originOf(b);
+}
+
+/** Where a connection goes, as undici's connector decides it: the port defaults by protocol,
+ * the TLS server name (unless given) is the host's name, none for an address. openFirst's
+ * params carry neither the port nor the server name when undici's would not. */
+function originOf(params: ConnectParams): string {
+  const hostname = params.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = String(params.port || (params.protocol === 'https:' ? 443 : 80));
+  const servername = params.protocol === 'https:' ? params.servername || (isIP(hostname) ? '' : hostname) : '';
+  return `${params.protocol}//${hostname}:${port} ${servername}`;
 }

@@ -4,6 +4,7 @@
 // settings and the media file's own fields.
 
 import { RcbsError } from '../errors.js';
+import { openFirstGwsConnection } from '../gws/run-connections.js';
 import type { RunContext, Recording } from '../pipeline/types.js';
 import type { RcbsConfig } from '../config/types.js';
 import { recordingId, type MediaFile } from '../recording.js';
@@ -34,6 +35,8 @@ function fromConfig(config: Readonly<RcbsConfig>, bucket: string): S3Location {
 export async function resolveS3Location(context: RunContext): Promise<S3Location> {
   const { config, log } = context;
   if (config.gwsUriPrefix) {
+    // The connection first (src/gws/run-connections.ts), while the code that sends on it loads.
+    openFirstGwsConnection(context);
     try {
       const { fetchS3Settings } = await import('../gws/settings.js');
       return await fetchS3Settings(context);

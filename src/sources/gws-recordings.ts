@@ -7,6 +7,7 @@
 // In --dry-run it still queries: the plan needs the list.
 
 import { computeWindow } from '../config/window.js';
+import { openFirstGwsConnection } from '../gws/run-connections.js';
 import { defineComponent, sourceWithWindow, type RunContext } from '../pipeline/types.js';
 
 interface Options {
@@ -38,6 +39,11 @@ export default defineComponent<Options>({
       pageSize: { type: 'integer', minimum: 1, maximum: 100000, description: 'recordings per GWS page (default: gwsPageSize)' },
     },
     additionalProperties: false,
+  },
+  // The run's first GWS connection opens now (src/gws/run-connections.ts), while this
+  // component's client code loads; s3-download's settings call, when there is one, takes it.
+  prepare(_options, context) {
+    openFirstGwsConnection(context);
   },
   async create(options, context) {
     // gwsUriPrefix is set and a URL: requiresConfig and the config validation saw to it.
