@@ -22,7 +22,7 @@ import { newRecord } from '../src/pipeline/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 import { createS3Client } from '../src/s3/client.js';
 import { downloadObject } from '../src/s3/transfer.js';
-import { partSizeFor, storeIsFar } from '../src/s3/parts.js';
+import { partSizeFor, storeIsFar, StoreDistance } from '../src/s3/parts.js';
 import { TransferSlots } from '../src/s3/transfer-slots.js';
 import { openStore } from '../src/store/index.js';
 import { partListOf } from '../src/store/atomic.js';
@@ -307,4 +307,51 @@ t.test('s3PartThreshold unset: a large object comes in parts from a far store, w
     while (performance.now() < until);
   };
   t.equal(await backup('busy'), 1, 'busy, not far: one GET');
+});
+
+t.test('a near judgement is revised: once another object shows the store far, one coming whole is cut into parts, and later ones come in parts', async (t) => {
+  const dir = t.testdir({});
+  const s3 = await startS3rver(t, dir);
+  const objects = new Map(['calls/a', 'calls/b', 'calls/c'].map((key) => [key, randomBytes(SIZE)]));
+  for (const [key, object] of objects) await s3.put(key, object);
+  const front = await startS3Front(t, s3.endpoint);
+  // a's whole-object answer stops after 300,000 bytes, its socket open: it is still coming when b answers.
+  front.rules.set('calls/a', { stallAfter: 300_000, stallTimes: 1 });
+  // Before each object's first answer, 40 ms: spent working (the front runs in this process) for
+  // a and c, so their own answers look near; idle for b, a round trip: far.
+  front.beforeGet = async (key, n) => {
+    if (n > 1) return;
+    if (key === 'calls/b') return new Promise((resolve) => setTimeout(resolve, 40));
+    const until = performance.now() + 40;
+    while (performance.now() < until);
+  };
+  const client = createS3Client(configWith({ s3ForcePathStyle: true }), S3RVER_KEY, { bucket: s3.bucket, region: 'us-east-1', keyPrefix: '', endpoint: front.endpoint }, { concurrency: 8 });
+  t.teardown(() => client.destroy());
+  const distance = new StoreDistance();
+  const spare = new TransferSlots(3);
+  const tempOf = (key: string) => path.join(dir, `.${path.basename(key)}.bin.0123abcd.part`);
+  // Without the revision a stays stalled until this, then resumes as one open-ended GET.
+  const download = (key: string) => downloadObject({ client, bucket: s3.bucket, key, tempPath: tempOf(key), delayMs: () => 0, stallTimeoutMs: 3000, parts: { size: PART, threshold: PART * 4, onlyFar: true, distance, spare } });
+
+  const a = download('calls/a');
+  for (let waited = 0; ((await stat(tempOf('calls/a')).catch(() => undefined))?.size ?? 0) < 300_000; waited += 10) {
+    if (waited > 2000) throw new Error('a never got its first 300,000 bytes');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.notOk(distance.far, 'a was judged near: it comes whole');
+  const b = await download('calls/b');
+  t.ok(distance.far, 'b showed the store far');
+  t.equal(b.parts, PARTS, 'b in parts');
+  const resultA = await a;
+  t.equal(resultA.parts, PARTS, 'a was cut into parts');
+  t.equal(resultA.md5, md5(objects.get('calls/a')!), 'its MD5 covers the whole file in order');
+  t.ok((await readFile(tempOf('calls/a'))).equals(objects.get('calls/a')!), 'byte-exact');
+  const aGets = front.requests.filter((r) => r.method === 'GET' && r.key === 'calls/a');
+  t.notOk(aGets[0]!.headers.range, 'a began as one whole-object GET');
+  // Its first part was on disk: kept; the other parts are fetched.
+  t.same(aGets.slice(1).map((r) => r.headers.range).sort(), Array.from({ length: PARTS - 1 }, (_, i) => `bytes=${(i + 1) * PART}-${Math.min(SIZE, (i + 2) * PART) - 1}`).sort(), 'then the parts it did not have, by explicit ranges');
+
+  const c = await download('calls/c');
+  t.equal(c.parts, PARTS, 'c: its own answer looked near, but the run knows the store is far');
+  t.equal(c.md5, md5(objects.get('calls/c')!));
 });

@@ -49,6 +49,8 @@ export interface PartOptions {
   threshold: number;
   /** s3PartThreshold unset: split only an object whose first GET shows a far store (storeIsFar). */
   onlyFar?: boolean;
+  /** With onlyFar: what the run has learnt of the store's distance, shared by its transfers. */
+  distance?: StoreDistance;
   /** Connections beyond the transfers' own (the run's budget): a parted object's extra parts run on these. */
   spare: TransferSlots;
 }
@@ -87,6 +89,40 @@ export function answerWait(): () => AnswerWait {
 
 export function storeIsFar(wait: AnswerWait): boolean {
   return wait.ms >= FAR_STORE_MS && wait.idleMs >= FAR_STORE_IDLE_MS;
+}
+
+/**
+ * What a run has learnt of its store's distance, shared by its transfers (s3PartThreshold
+ * unset). Far once any large object's first GET showed it (storeIsFar). A near judgement is
+ * only a guess: rcbs may have been busy through a far store's round trip (through the WAN
+ * model a run at numThreads 16 once judged one of its four 100 MiB objects near, and that
+ * object then came whole over one connection at the per-connection rate, 3.5 s after all the
+ * rest: 13.35 s against 9.81). So near is never remembered: once the store shows far, later
+ * large objects come in parts whatever their own first answer looked like, and one already
+ * coming whole is cut into parts from where it is (transfer.ts).
+ */
+export class StoreDistance {
+  #far = false;
+  readonly #listeners = new Set<() => void>();
+
+  get far(): boolean {
+    return this.#far;
+  }
+
+  markFar(): void {
+    if (this.#far) return;
+    this.#far = true;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  /** Calls `listener` once the store shows far (not if it already has); returns a cancel. */
+  onFar(listener: () => void): () => void {
+    if (this.#far) return () => {};
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 }
 
 /** s3PartThreshold unset (from a store that is not near). */

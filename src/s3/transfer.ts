@@ -418,8 +418,13 @@ class ObjectTransfer {
       const parts = this.#request.parts;
       const etag = this.etag;
       const large = parts && from === 0 && parts.threshold > 0 && this.total >= parts.threshold && this.total > parts.size && etag !== undefined;
-      if (large && waited && !storeIsFar(waited)) {
+      const distance = parts?.distance;
+      if (large && waited && storeIsFar(waited)) distance?.markFar();
+      /** Judged near: whole, unless the run learns better while it comes (StoreDistance). */
+      let revisable = false;
+      if (large && waited && !storeIsFar(waited) && !distance?.far) {
         this.#log.debug('S3 is near (its answer came quickly, or while rcbs was busy): the object comes whole, not in parts', { object: objectUrl(this.ref), bytes: this.total, answeredMs: Math.round(waited.ms), idleMs: Math.round(waited.idleMs) });
+        revisable = distance !== undefined;
       } else if (large) {
         // Large: this body fills the first part, ranged GETs the rest (parts.ts).
         watch.stop();
@@ -427,10 +432,35 @@ class ObjectTransfer {
         return;
       }
       const sink = fileSink(this.#file, this.progress, (chunks, length) => this.onChunk(chunks, length), watch);
+      // The store showed far after all: this body stops where it is, and what it has not
+      // brought yet comes in parts (at least two parts' worth left, else it is not worth it).
+      let cut = false;
+      const cancel = revisable
+        ? distance!.onFar(() => {
+            if (body.readableEnded || body.destroyed || this.total - this.progress.written < 2 * parts!.size) return;
+            cut = true;
+            body.destroy(new Error('cut: the rest comes in parts'));
+          })
+        : undefined;
+      let whole = false;
       try {
         await pipeline(body, sink, { signal });
+        whole = true;
+      } catch (err) {
+        if (!cut || this.#signal?.aborted) throw err;
       } finally {
+        cancel?.();
         await sink.idle();
+      }
+      if (!whole) {
+        watch.stop();
+        // Parts wholly on disk are kept (read back for the whole-file check); the one the
+        // body was in comes again.
+        const done = Array.from({ length: Math.floor(this.progress.written / parts!.size) }, (_, i) => i);
+        this.#log.debug('S3 showed far on another object: the rest of this one comes in parts', { object: objectUrl(this.ref), bytes: this.total, had: this.progress.written });
+        await this.#continueParts(etag!, this.total, this.check ?? { method: 'size' }, parts!.size, done);
+        this.answered = true;
+        await this.parted!.run();
       }
       this.onEnd();
       return;

@@ -113,14 +113,14 @@ export async function createS3Download(options: Options, context: RunContext, se
   const started = locations.get(context);
   locations.delete(context);
   const locating = started ?? startLocating(context);
-  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }, { DEFAULT_PART_THRESHOLD, partSizeFor }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js'), import('../s3/parts.js')]);
+  const [{ BucketClient, checkCredentials, createS3Client, warmUp }, { downloadObject }, { adoptIfSame }, { DEFAULT_PART_THRESHOLD, partSizeFor, StoreDistance }] = await Promise.all([import('../s3/client.js'), import('../s3/transfer.js'), import('../s3/adopt.js'), import('../s3/parts.js')]);
   const location: S3Location = await locating;
   // Connection budget (SPEC §8): `concurrency` transfers, and as many spare connections
   // again that the parts of large objects share (s3PartThreshold, src/s3/parts.ts).
   const partsOn = config.s3PartThreshold !== 0;
   const spare = new TransferSlots(concurrency);
   // Unset: parts only from a far store (src/s3/parts.ts storeIsFar).
-  const partThreshold = config.s3PartThreshold === undefined ? { threshold: DEFAULT_PART_THRESHOLD, onlyFar: true } : { threshold: config.s3PartThreshold };
+  const partThreshold = config.s3PartThreshold === undefined ? { threshold: DEFAULT_PART_THRESHOLD, onlyFar: true, distance: new StoreDistance() } : { threshold: config.s3PartThreshold };
   let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
     bucketClient = new BucketClient(
