@@ -331,7 +331,7 @@ t.test('a near judgement is revised: once another object shows the store far, on
   const spare = new TransferSlots(3);
   const tempOf = (key: string) => path.join(dir, `.${path.basename(key)}.bin.0123abcd.part`);
   // Without the revision a stays stalled until this, then resumes as one open-ended GET.
-  const download = (key: string) => downloadObject({ client, bucket: s3.bucket, key, tempPath: tempOf(key), delayMs: () => 0, stallTimeoutMs: 3000, parts: { size: PART, threshold: PART * 4, onlyFar: true, distance, spare } });
+  const download = (key: string) => downloadObject({ client, bucket: s3.bucket, key, tempPath: tempOf(key), delayMs: () => 0, stallTimeoutMs: 3000, parts: { size: PART, threshold: PART * 4, distance, spare } });
 
   const a = download('calls/a');
   for (let waited = 0; ((await stat(tempOf('calls/a')).catch(() => undefined))?.size ?? 0) < 300_000; waited += 10) {

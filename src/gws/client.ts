@@ -14,7 +14,7 @@
 import type { SecureContext } from 'node:tls';
 import { Agent, buildConnector, ProxyAgent, type Dispatcher } from './undici.js';
 import { WarmConnections } from './warm-connections.js';
-import { takeFirstGwsConnection, type FirstConnection } from './run-connections.js';
+import { CONNECT_TIMEOUT_MS, takeFirstGwsConnection, type FirstConnection } from './run-connections.js';
 import { RcbsError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -109,7 +109,7 @@ export class GwsClient {
     this.#trusted = trustSummary(options.caFile, options.env ?? process.env, 'gws');
     // undici's own connector (Agent's default: 10 s to connect, TLS sessions reused), under
     // one that can open connections ahead of their requests.
-    this.#warm = new WarmConnections(buildConnector({ timeout: 10_000, ...this.#tls }));
+    this.#warm = new WarmConnections(buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...this.#tls }));
     const proxy = proxyUri(options.proxyHost, options.proxyPort);
     // The keys win over the environment: with gwsProxyHost set, *_PROXY is not read.
     this.#env = proxy ? undefined : options.env ?? process.env;

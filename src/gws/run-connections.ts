@@ -15,7 +15,7 @@
 
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
-import { envProxyFor } from '../net/env-proxy.js';
+import { bareHostname, envProxyFor } from '../net/env-proxy.js';
 import { trustedContext } from '../net/trust.js';
 import { onRunEnd } from '../pipeline/context.js';
 import type { RunContext } from '../pipeline/types.js';
@@ -63,7 +63,7 @@ export function takeFirstGwsConnection(context: RunContext): FirstConnection | u
 
 export function dial(url: URL, secureContext: tls.SecureContext | undefined, timeoutMs = CONNECT_TIMEOUT_MS): FirstConnection {
   // What undici's client gives its connector for this origin (an IPv6 address unbracketed).
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const hostname = bareHostname(url.hostname);
   const params = { protocol: url.protocol, host: url.host, hostname, port: url.port };
   const secure = url.protocol === 'https:';
   const port = Number(url.port) || (secure ? 443 : 80);

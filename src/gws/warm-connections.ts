@@ -23,6 +23,7 @@
 // it is unref'd until handed over.
 
 import { isIP, type Socket } from 'node:net';
+import { bareHostname } from '../net/env-proxy.js';
 import type { buildConnector } from 'undici';
 
 /** undici's connector, what it is given and what it calls back. */
@@ -247,7 +248,7 @@ function sameOrigin(a: ConnectParams, b: ConnectParams): boolean {
  * the TLS server name (unless given) is the host's name, none for an address. openFirst's
  * params carry neither the port nor the server name when undici's would not. */
 function originOf(params: ConnectParams): string {
-  const hostname = params.hostname.replace(/^\[(.*)\]$/, '$1');
+  const hostname = bareHostname(params.hostname);
   const port = String(params.port || (params.protocol === 'https:' ? 443 : 80));
   const servername = params.protocol === 'https:' ? params.servername || (isIP(hostname) ? '' : hostname) : '';
   return `${params.protocol}//${hostname}:${port} ${servername}`;

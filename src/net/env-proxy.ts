@@ -108,9 +108,14 @@ export function proxyAuthorization(url: URL): string | undefined {
   return `Basic ${Buffer.from(`${decoded(url.username)}:${decoded(url.password)}`).toString('base64')}`;
 }
 
+/** A URL's hostname as sockets take it: an IPv6 address without its brackets. */
+export function bareHostname(hostname: string): string {
+  return hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
 /** True when NO_PROXY says `hostname:port` is reached directly. */
 export function bypassesProxy(hostname: string, port: number, noProxy: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = bareHostname(hostname.toLowerCase()).replace(/\.$/, '');
   const entries = noProxy.toLowerCase().split(/[\s,]+/).filter((e) => e.length > 0);
   if (entries.includes('*')) return true;
   const hostFamily = net.isIP(host);

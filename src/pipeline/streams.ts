@@ -225,27 +225,6 @@ export async function* mergeConcurrently<T>(
 }
 
 /**
- * `work` on each item with up to `size` of them in flight, results in input order (a
- * source's reads overlap instead of queueing behind each other). Still pulled: no more
- * than `size` items are read from `items` ahead of the consumer. A failed item throws
- * when its turn comes; work already started when the consumer stops just finishes.
- */
-export async function* mapInOrder<T, R>(items: AsyncIterable<T>, size: number, work: (item: T) => Promise<R>): AsyncGenerator<R, void, undefined> {
-  const queue: Array<Promise<R>> = [];
-  const start = (item: T) => {
-    const result = work(item);
-    // Awaited in turn below; this only keeps a failure not yet awaited from being "unhandled".
-    result.catch(() => {});
-    queue.push(result);
-  };
-  for await (const item of items) {
-    start(item);
-    if (queue.length >= size) yield await queue.shift()!;
-  }
-  while (queue.length > 0) yield await queue.shift()!;
-}
-
-/**
  * Maps each item through `fn` (sync or async) one at a time, in order, and passes each of
  * the values it returns (none, one or several) on. What `.flatMap(x => _(promise))` does,
  * without a highland stream per item (they are most of a 50k export's garbage). A

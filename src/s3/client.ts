@@ -15,7 +15,7 @@ import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { GetObjectCommand, S3Client } from './sdk.js';
 import type { RcbsConfig, Credentials } from '../config/types.js';
 import { RcbsError } from '../errors.js';
-import { bypassesProxy, envProxy, noProxyOf, proxyAuthorization, routeMessage } from '../net/env-proxy.js';
+import { bareHostname, bypassesProxy, envProxy, noProxyOf, proxyAuthorization, routeMessage } from '../net/env-proxy.js';
 import type { Logger } from '../log.js';
 import { trustedContext } from '../net/trust.js';
 import { TunnellingHttpAgent, TunnellingHttpsAgent, type ProxyAddress, type ProxyRoute } from './proxy.js';
@@ -45,7 +45,7 @@ function proxyRoute(config: Readonly<RcbsConfig>, env: NodeJS.ProcessEnv, protoc
   const noProxy = noProxyOf(env);
   const authorization = proxyAuthorization(found.url);
   const proxy: ProxyAddress = {
-    host: found.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host: bareHostname(found.url.hostname),
     port: Number(found.url.port) || 80,
     setting: `${found.variable} (${found.shown}) and NO_PROXY`,
     ...(authorization ? { authorization } : {}),

@@ -47,9 +47,8 @@ export interface PartOptions {
   size: number;
   /** Objects at least this large are split (s3PartThreshold); 0 = never. */
   threshold: number;
-  /** s3PartThreshold unset: split only an object whose first GET shows a far store (storeIsFar). */
-  onlyFar?: boolean;
-  /** With onlyFar: what the run has learnt of the store's distance, shared by its transfers. */
+  /** s3PartThreshold unset: split only an object whose first GET shows a far store (storeIsFar),
+   * or once the run has learnt that its store is far; shared by the run's transfers. */
   distance?: StoreDistance;
   /** Connections beyond the transfers' own (the run's budget): a parted object's extra parts run on these. */
   spare: TransferSlots;

@@ -399,7 +399,7 @@ class ObjectTransfer {
         ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: this.etag } : {}),
       });
       this.attempts++;
-      const wait = this.#request.parts?.onlyFar && from === 0 ? answerWait() : undefined;
+      const wait = this.#request.parts?.distance && from === 0 ? answerWait() : undefined;
       const res = await this.#client.send(from > 0 ? command : withChecksumHeaders(command), { abortSignal: signal });
       const waited = wait?.();
       const body = res.Body as Readable | undefined;
@@ -419,12 +419,12 @@ class ObjectTransfer {
       const etag = this.etag;
       const large = parts && from === 0 && parts.threshold > 0 && this.total >= parts.threshold && this.total > parts.size && etag !== undefined;
       const distance = parts?.distance;
-      if (large && waited && storeIsFar(waited)) distance?.markFar();
+      // `waited` is set only with a distance (s3PartThreshold unset).
+      if (large && waited && storeIsFar(waited)) distance!.markFar();
       /** Judged near: whole, unless the run learns better while it comes (StoreDistance). */
-      let revisable = false;
-      if (large && waited && !storeIsFar(waited) && !distance?.far) {
-        this.#log.debug('S3 is near (its answer came quickly, or while rcbs was busy): the object comes whole, not in parts', { object: objectUrl(this.ref), bytes: this.total, answeredMs: Math.round(waited.ms), idleMs: Math.round(waited.idleMs) });
-        revisable = distance !== undefined;
+      const revisable = Boolean(large && waited && !distance!.far);
+      if (revisable) {
+        this.#log.debug('S3 is near (its answer came quickly, or while rcbs was busy): the object comes whole, not in parts', { object: objectUrl(this.ref), bytes: this.total, answeredMs: Math.round(waited!.ms), idleMs: Math.round(waited!.idleMs) });
       } else if (large) {
         // Large: this body fills the first part, ranged GETs the rest (parts.ts).
         watch.stop();

@@ -120,7 +120,7 @@ export async function createS3Download(options: Options, context: RunContext, se
   const partsOn = config.s3PartThreshold !== 0;
   const spare = new TransferSlots(concurrency);
   // Unset: parts only from a far store (src/s3/parts.ts storeIsFar).
-  const partThreshold = config.s3PartThreshold === undefined ? { threshold: DEFAULT_PART_THRESHOLD, onlyFar: true, distance: new StoreDistance() } : { threshold: config.s3PartThreshold };
+  const partThreshold = config.s3PartThreshold === undefined ? { threshold: DEFAULT_PART_THRESHOLD, distance: new StoreDistance() } : { threshold: config.s3PartThreshold };
   let bucketClient: InstanceType<typeof BucketClient> | undefined;
   if (!context.dryRun) {
     bucketClient = new BucketClient(

@@ -24,7 +24,7 @@ import { formatTime } from '../config/duration.js';
 import { RcbsError } from '../errors.js';
 import path from 'node:path';
 import { failRecord } from '../pipeline/outcome.js';
-import { fromAsyncIterable, mapInOrder } from '../pipeline/streams.js';
+import { fromAsyncIterable } from '../pipeline/streams.js';
 import { defineComponent, newRecord, type MediaOutcome, type PipelineRecord, type Recording } from '../pipeline/types.js';
 import { mediaFilesOf, mediaIdOf, parseGwsTime } from '../recording.js';
 
@@ -34,9 +34,6 @@ interface Options {
 }
 
 const WINDOW_KEYS = ['minAge', 'maxAge', 'minDate', 'maxDate'] as const;
-
-/** Recording JSONs taken at once (mapInOrder); records stay in order. */
-const READ_AHEAD = 8;
 
 /**
  * The recording JSON files under `root`, relative with `/`, one folder read at a time and
@@ -60,9 +57,10 @@ async function* recordingFiles(root: string, rel = ''): AsyncGenerator<{ json: s
 // on the backup's own disk, and each asynchronous fs call is a trip through libuv's thread
 // pool: an asynchronous read is four (open, fstat, read, close). 5,000 JSON files of a
 // backup took 144-164 ms (304-320 ms of CPU, the process's) read by callbacks 8 at a time,
-// 33-36 ms (148-170 ms) read synchronously (BENCHMARKS.md, issue 14). The price: the event
-// loop waits while a read lasts, microseconds from the page cache, a disk's seek otherwise;
-// records are taken READ_AHEAD at a time and the loop turns between them.
+// 33-36 ms (148-170 ms) read synchronously (BENCHMARKS.md, issue 14 run 8). The price: the
+// event loop waits while a read lasts, microseconds from the page cache, a disk's seek
+// otherwise. One record is read when the pipeline asks for it, so the loop turns whenever the
+// pipeline waits (its writes) and at each folder's listing.
 
 function sizeOf(file: string): number | undefined {
   try {
@@ -104,8 +102,8 @@ export default defineComponent<Options>({
       async function* records(): AsyncGenerator<PipelineRecord> {
         const store = await context.store();
         const root = store.targetDir;
-        /** One JSON read and parsed, its media looked for: the I/O of a record, done READ_AHEAD at a time. */
-        const read = async ({ json, files }: { json: string; files: ReadonlySet<string> }): Promise<{ json: string; dir: string; recording?: Recording; problem?: string; media: MediaOutcome[] }> => {
+        /** One JSON read and parsed, its media looked for: the I/O of a record. */
+        const read = ({ json, files }: { json: string; files: ReadonlySet<string> }): { json: string; dir: string; recording?: Recording; problem?: string; media: MediaOutcome[] } => {
           const dir = path.posix.dirname(json);
           let recording: Recording;
           try {
@@ -131,7 +129,8 @@ export default defineComponent<Options>({
           }
           return { json, dir, recording, media };
         };
-        for await (const { json, dir, recording, problem, media } of mapInOrder(recordingFiles(root), READ_AHEAD, read)) {
+        for await (const file of recordingFiles(root)) {
+          const { json, dir, recording, problem, media } = read(file);
           if (problem !== undefined) {
             const record = { ...newRecord({}), dir, json };
             failRecord(record, 'backup-dir', { code: 'RCBS_STORE_IO', message: `${json}: the metadata does not parse (${problem})` });

@@ -1,0 +1,27 @@
+// Where a command's peak memory is: loaded with --require, it samples process.memoryUsage()
+// and V8's heap spaces every 20 ms and prints each one's maximum at exit, in MiB, with "rest"
+// = RSS - V8's heap - external memory (Node, code, native buffers). Used for BENCHMARKS.md's
+// "Where the 5k → 50k growth goes" (issue 14):
+//   node -r ./bench/memory-parts.cjs dist/cli.js run calls-csv --config <sandbox config> …
+// The sampling itself costs some CPU: compare memory with it, not time.
+const v8 = require('node:v8');
+const max = {};
+const bump = (key, value) => {
+  if (!(max[key] >= value)) max[key] = value;
+};
+const sample = () => {
+  const m = process.memoryUsage();
+  bump('rss', m.rss);
+  bump('heapTotal', m.heapTotal);
+  bump('heapUsed', m.heapUsed);
+  bump('external', m.external);
+  bump('arrayBuffers', m.arrayBuffers);
+  bump('rest', m.rss - m.heapTotal - m.external);
+  for (const space of v8.getHeapSpaceStatistics()) bump(space.space_name, space.space_size);
+};
+setInterval(sample, 20).unref();
+process.on('exit', () => {
+  sample();
+  const shown = Object.entries(max).filter(([, v]) => v > 1 << 20).map(([k, v]) => `${k}=${(v / 1048576).toFixed(1)}`);
+  process.stderr.write(`memory-parts ${shown.join(' ')} maxRSS=${(process.resourceUsage().maxRSS / 1024).toFixed(1)}\n`);
+});
