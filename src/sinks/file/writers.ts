@@ -90,6 +90,8 @@ export class ExportFiles {
   readonly #files = new Map<string, ExportFile>();
   /** Open writers, least recently used first (a Map keeps insertion order). */
   readonly #open = new Map<string, OpenWriter>();
+  /** The writer used last: already at the end of #open's order. */
+  #last: OpenWriter | undefined;
   readonly #dirs = new Set<string>();
   /** Folders this run created (leaf → the first one made), removed again if the run does not complete. */
   readonly #createdDirs = new Map<string, string>();
@@ -150,9 +152,14 @@ export class ExportFiles {
     const open = this.#open.get(file.finalPath);
     if (open) {
       if (open.failure) throw storeIoError('write', file.tempPath, open.failure);
-      // Most recently used: to the end of the order.
-      this.#open.delete(file.finalPath);
-      this.#open.set(file.finalPath, open);
+      if (open !== this.#last) {
+        // Most recently used: to the end of the order. Not when it already is: a Map
+        // delete makes V8 rebuild the Map's table, in the old generation for a Map that
+        // lives long, so doing it for every row left garbage that only a full GC frees.
+        this.#open.delete(file.finalPath);
+        this.#open.set(file.finalPath, open);
+        this.#last = open;
+      }
       return open;
     }
     while (this.#open.size >= this.#options.maxOpen) {
@@ -178,6 +185,7 @@ export class ExportFiles {
       writer.failure = err;
     });
     this.#open.set(file.finalPath, writer);
+    this.#last = writer;
     // The temp file exists once a row is accepted (and a folder we may not write in says so now).
     await once(out, 'ready').catch((err: unknown) => {
       throw storeIoError('create', file.tempPath, err);
