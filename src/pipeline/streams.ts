@@ -55,23 +55,40 @@ export function onEnd<T>(records: Highland.Stream<T>, fn: () => void): Highland.
   });
 }
 
-/** A Node Readable (object mode) that pulls from a highland stream and fails on its first error. */
+/** A Node Readable (object mode) fed by a highland stream, that fails on its first error.
+ * One consumer for the whole stream, paused while the Readable's buffer is full: a
+ * highland `pull` per record made a consumer stream per record, and with a fast
+ * pipeline some lived long enough to be promoted (garbage only a full GC frees). */
 export function toReadable<T>(stream: Highland.Stream<T>, highWaterMark = 16): Readable {
-  return new Readable({
+  let resume: (() => void) | undefined;
+  let started = false;
+  const readable = new Readable({
     objectMode: true,
     highWaterMark,
     read() {
-      stream.pull((err, value) => {
-        if (err) this.destroy(err);
-        else if (_.isNil(value)) this.push(null);
-        else this.push(value);
-      });
+      if (!started) {
+        started = true;
+        consumer.resume();
+      } else if (resume) {
+        const next = resume;
+        resume = undefined;
+        next();
+      }
     },
     destroy(err, callback) {
-      stream.destroy();
+      // Not at once: an error reaches the consumer below inside the push of the stage that
+      // sent it, and that stage still calls next() on the stream afterwards.
+      queueMicrotask(() => stream.destroy());
       callback(err);
     },
   });
+  const consumer = stream.consume<never>((err, value, _push, next) => {
+    if (err) readable.destroy(err);
+    else if (_.isNil(value)) readable.push(null);
+    else if (readable.push(value)) next();
+    else resume = next;
+  });
+  return readable;
 }
 
 /**
