@@ -46,9 +46,14 @@ export async function* readRecordingsPage(body: AsyncIterable<Uint8Array>, shown
     size += step.value.length;
     if (size > WHOLE_PAGE_BYTES) return yield* streamRecordingsPage(replay(chunks, rest), shown);
   }
-  const whole = Buffer.concat(chunks, size);
+  // The bytes are let go once parsed: this generator lives until the page's last recording
+  // is taken, and bytes it still held then would outlive young-generation GCs and wait for
+  // a full one (~200 KB a page, outside V8's heap).
+  let whole: Buffer | undefined = Buffer.concat(chunks, size);
+  chunks.length = 0;
   const page = parseWholePage(whole);
   if (!page) return yield* streamRecordingsPage([whole], shown);
+  whole = undefined;
   checkStatusCode(page.statusCode, page.statusMessage, shown);
   let malformed = 0;
   const count = page.recordings.length;
