@@ -122,9 +122,23 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   // run (its window overlaps) is counted and reported, but not appended twice.
   const quarantined = new Set<string>();
   let journals: { index: Journal; recordings: Journal; quarantine: Journal } | undefined;
+  const attachReader = async (index: OffsetIndex<IndexEntry> | OffsetIndex<RecordingEntry>): Promise<void> => {
+    const reader = await open(index.file, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' && readOnly) return undefined; // nothing indexed yet
+      throw err;
+    });
+    if (reader) {
+      readers.push(reader);
+      index.attach(reader);
+    }
+  };
   try {
     const indexRepair = await loadJournal(media.file, parseIndexEntry, log, (e, offset) => media.add(e.mediaId, offset));
-    const recordingsRepair = await loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
+    // Read-only (an export, a dry run), the recordings index is loaded when first asked
+    // (recordingsIndex below): an export never asks, and it is the whole history, read
+    // from disk (recordings.ndjson: ~400 bytes a recording) and held (12-24 bytes a
+    // recording), before the first record.
+    const recordingsRepair = readOnly ? undefined : await loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
     if (!readOnly) {
       const quarantineRepair = await loadJournal(statePath('quarantine.ndjson'), parseAny, log, (e) => quarantined.add(quarantineFingerprint(e as QuarantineEntry)));
       // Temp files of state files (last_recording_endtime.txt) left by a crash.
@@ -134,29 +148,36 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       const openJournal = (name: string, repair: JournalRepair) => Journal.open(statePath(name), repair);
       journals = {
         index: await openJournal('index.ndjson', indexRepair),
-        recordings: await openJournal('recordings.ndjson', recordingsRepair),
+        recordings: await openJournal('recordings.ndjson', recordingsRepair!),
         quarantine: await openJournal('quarantine.ndjson', quarantineRepair),
       };
     }
-    for (const index of [media, recordings]) {
-      const reader = await open(index.file, 'r').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' && readOnly) return undefined; // nothing indexed yet
-        throw err;
-      });
-      if (reader) {
-        readers.push(reader);
-        index.attach(reader);
-      }
-    }
+    await attachReader(media);
+    if (!readOnly) await attachReader(recordings);
     // A kept torn tail was written again on a clean line: point its key there.
     if (journals?.index.keptTailOffset !== undefined && indexRepair.keptTail !== undefined) await media.setLine(indexRepair.keptTail, journals.index.keptTailOffset);
-    if (journals?.recordings.keptTailOffset !== undefined && recordingsRepair.keptTail !== undefined) await recordings.setLine(recordingsRepair.keptTail, journals.recordings.keptTailOffset);
+    if (journals?.recordings.keptTailOffset !== undefined && recordingsRepair?.keptTail !== undefined) await recordings.setLine(recordingsRepair.keptTail, journals.recordings.keptTailOffset);
   } catch (err) {
     await Promise.all(readers.map((r) => r.close().catch(() => {})));
     await lock?.release();
     throw storeIoError('read the state in', stateDir, err);
   }
-  log.debug('store opened', { targetDir, mediaLines: media.slots, recordingLines: recordings.slots, readOnly });
+  log.debug('store opened', { targetDir, mediaLines: media.slots, recordingLines: readOnly ? 'when asked' : recordings.slots, readOnly });
+
+  // The recordings index, loaded by now unless read-only: then at the first call.
+  let closed = false;
+  let recordingsLoaded: Promise<OffsetIndex<RecordingEntry>> | undefined = readOnly ? undefined : Promise.resolve(recordings);
+  const recordingsIndex = (): Promise<OffsetIndex<RecordingEntry>> =>
+    (recordingsLoaded ??= (async () => {
+      try {
+        await loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
+        if (closed) throw new Error('the store was closed');
+        await attachReader(recordings);
+      } catch (err) {
+        throw storeIoError('read the state in', stateDir, err);
+      }
+      return recordings;
+    })());
 
   const writable = (what: string): { index: Journal; recordings: Journal; quarantine: Journal } => {
     if (!journals) throw new RcbsError('RCBS_STORE_IO', `cannot ${what}: the store of ${targetDir} is open read-only or closed`, { path: targetDir });
@@ -214,7 +235,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       await media.set(entry.mediaId, offset);
     },
 
-    getRecording: (id) => recordings.get(id),
+    getRecording: async (id) => (await recordingsIndex()).get(id),
 
     async recordRecording(entry) {
       resolve(entry.path);
@@ -223,7 +244,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     },
 
     allMedia: () => latestEntries(media, parseIndexEntry),
-    allRecordings: () => latestEntries(recordings, parseRecordingEntry),
+    allRecordings: async function* () {
+      yield* latestEntries(await recordingsIndex(), parseRecordingEntry);
+    },
 
     async writeFileAtomic(relPath, data, mode) {
       writable('write a file');
@@ -275,6 +298,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     },
 
     async close() {
+      closed = true;
       const open = journals;
       journals = undefined;
       try {
