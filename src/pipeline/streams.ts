@@ -60,20 +60,15 @@ export function onEnd<T>(records: Highland.Stream<T>, fn: () => void): Highland.
  * highland `pull` per record made a consumer stream per record, and with a fast
  * pipeline some lived long enough to be promoted (garbage only a full GC frees). */
 export function toReadable<T>(stream: Highland.Stream<T>, highWaterMark = 16): Readable {
-  let resume: (() => void) | undefined;
-  let started = false;
+  // What the next read() does: start the consumer, then its next() whenever it paused.
+  let resume: (() => void) | undefined = () => consumer.resume();
   const readable = new Readable({
     objectMode: true,
     highWaterMark,
     read() {
-      if (!started) {
-        started = true;
-        consumer.resume();
-      } else if (resume) {
-        const next = resume;
-        resume = undefined;
-        next();
-      }
+      const next = resume;
+      resume = undefined;
+      next?.();
     },
     destroy(err, callback) {
       // Not at once: an error reaches the consumer below inside the push of the stage that

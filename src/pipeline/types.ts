@@ -195,7 +195,12 @@ export function sourceWithWindow(records: (input: RecordStream) => RecordStream,
   return Object.assign(records, { window });
 }
 
-/** A new record as a source emits it. */
+/** A new record as a source emits it.
+ *
+ * Records are extended and copied with Object.assign, never an object spread: in a source's async
+ * generator, `{ ...newRecord(recording), dir, json, media }` sent ~26 MB more to V8's old
+ * generation over a 50k export (garbage only a full GC frees), and select's per-file copy
+ * `{ ...record, … }` ~20 MB (BENCHMARKS.md, issue 14 run 9; bench/spread-promotion.mjs). */
 export function newRecord(recording: Recording): PipelineRecord {
   return { recording, status: 'pending', media: [], errors: [] };
 }

@@ -139,8 +139,7 @@ export default defineComponent<Options>({
           }
           if (!recording) continue; // outside the window
           tally.inWindow++;
-          // Object.assign, not an object spread: `{ ...newRecord(recording), … }` sent ~26 MB more
-          // to V8's old generation over a 50k export (BENCHMARKS.md, issue 14 run 9).
+          // Object.assign, not an object spread (newRecord says why).
           yield Object.assign(newRecord(recording), { dir, json, media });
         }
         if (window) context.log.info(`backup-dir: ${tally.inWindow} recording(s) in the window, ${tally.outside} outside it${tally.noStopTime ? `, ${tally.noStopTime} left out: no usable stopTime` : ''}`);

@@ -122,6 +122,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   // run (its window overlaps) is counted and reported, but not appended twice.
   const quarantined = new Set<string>();
   let journals: { index: Journal; recordings: Journal; quarantine: Journal } | undefined;
+  const loadRecordings = () => loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
   const attachReader = async (index: OffsetIndex<IndexEntry> | OffsetIndex<RecordingEntry>): Promise<void> => {
     const reader = await open(index.file, 'r').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' && readOnly) return undefined; // nothing indexed yet
@@ -138,7 +139,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     // (recordingsIndex below): an export never asks, and it is the whole history, read
     // from disk (recordings.ndjson: ~400 bytes a recording) and held (12-24 bytes a
     // recording), before the first record.
-    const recordingsRepair = readOnly ? undefined : await loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
+    const recordingsRepair = readOnly ? undefined : await loadRecordings();
     if (!readOnly) {
       const quarantineRepair = await loadJournal(statePath('quarantine.ndjson'), parseAny, log, (e) => quarantined.add(quarantineFingerprint(e as QuarantineEntry)));
       // Temp files of state files (last_recording_endtime.txt) left by a crash.
@@ -170,7 +171,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const recordingsIndex = (): Promise<OffsetIndex<RecordingEntry>> =>
     (recordingsLoaded ??= (async () => {
       try {
-        await loadJournal(recordings.file, parseRecordingEntry, log, (e, offset) => recordings.add(e.recordingId, offset));
+        await loadRecordings();
         if (closed) throw new Error('the store was closed');
         await attachReader(recordings);
       } catch (err) {

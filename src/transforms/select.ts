@@ -85,9 +85,7 @@ export default defineComponent<Options>({
       return files.map((file) => {
         const mediaId = mediaIdOf(file);
         // The row's own outcome: its media file's, so @path is that file's path.
-        // Object.assign, not an object spread: on the 50k CSV export from GWS, `{ ...record, … }`
-        // here sent ~20 MB more to V8's old generation (garbage only a full GC frees) and
-        // took ~15% longer (BENCHMARKS.md, issue 14 run 9).
+        // Object.assign, not an object spread (newRecord says why).
         const perFile: PipelineRecord = Object.assign({}, record);
         perFile.media = record.media.filter((m) => m.mediaId === mediaId);
         perFile.errors = [...record.errors];
