@@ -24,9 +24,10 @@
 // taken every recording of the current one (pages asked ahead aside: at most
 // `concurrency` of them held per slice); the gws-recordings source asks for one page
 // ahead per slice (src/sources/gws/source.ts), so GWS and the writes overlap. With
-// several slices at once their recordings interleave; the window ends, and the run may
-// advance last_recording_endtime.txt, only when every slice is done. A failing slice
-// cancels the others' requests (a window-wide AbortSignal) and fails the window.
+// several slices at once their pages interleave, each page's recordings passed on together
+// (PageBatch); the window ends, and the run may advance last_recording_endtime.txt, only
+// when every slice is done. A failing slice cancels the others' requests (a window-wide
+// AbortSignal) and fails the window.
 
 import { createHash } from 'node:crypto';
 import { RcbsError } from '../errors.js';
@@ -51,7 +52,8 @@ export interface RecordingsQuery {
   /** Recordings requests in flight (gwsConcurrency): slices at once, and pages ahead within
    * a slice paged by offset; default 1, one page at a time. */
   concurrency?: number;
-  /** Recordings read ahead of the consumer per slice (a page: pageSize); default 0. */
+  /** Recordings read ahead of the consumer (a page: pageSize); default 0. With one slice at a
+   * time, across slice boundaries; with several, any value above 0 is one page per slice. */
   ahead?: number;
   log?: Logger;
 }
@@ -141,8 +143,20 @@ export class SliceIds {
 }
 
 /**
+ * The recordings a slice passes on from one page (or, from a page read as it arrives, up to
+ * STREAMED_BATCH of them). Slices hand them on a page at a time so that, with several
+ * slices at once, a page is taken whole before another slice's: interleaved recording by
+ * recording, every slice's page stayed alive while the others' were written, long enough
+ * for V8 to move it to the old generation (BENCHMARKS.md, issue 14 run 10).
+ */
+type PageBatch = Recording[];
+
+/** Recordings gathered before they are passed on, from a page read as it arrives. */
+const STREAMED_BATCH = 100;
+
+/**
  * Every recording of the window once (ids deduped). Slices start oldest first,
- * `query.concurrency` at a time; with more than one their recordings interleave.
+ * `query.concurrency` at a time; with more than one their pages interleave.
  */
 export async function* recordingsInWindow(client: GwsClient, query: RecordingsQuery): AsyncGenerator<Recording, void, undefined> {
   if (!Number.isInteger(query.pageSize) || query.pageSize < 1) {
@@ -158,7 +172,7 @@ export async function* recordingsInWindow(client: GwsClient, query: RecordingsQu
   // One page at a time, streamed, as the guide's tool when 1; else pages ahead share it with the slices.
   const budget = concurrency > 1 ? new RequestBudget(concurrency) : undefined;
   const slices = query.slices.map((slice, index) =>
-    async function* (): AsyncGenerator<Recording, void, undefined> {
+    async function* (): AsyncGenerator<PageBatch, void, undefined> {
       const walk: SliceWalk = { client, query, seen: seen.slice(index), signal, log, budget };
       yield* recordingsInSlice(walk, slice);
       walk.seen.done();
@@ -168,11 +182,15 @@ export async function* recordingsInWindow(client: GwsClient, query: RecordingsQu
     if (concurrency <= 1) {
       // One after another, as the guide's tool: read ahead across slice boundaries too.
       const inOrder = (async function* () {
-        for (const slice of slices) yield* slice();
+        for (const slice of slices) for await (const batch of slice()) yield* lettingGo(batch);
       })();
       yield* ahead > 0 ? readAhead(inOrder, ahead) : inOrder;
     } else {
-      yield* mergeConcurrently(slices, { concurrency, ahead, cancel: () => stop.abort() });
+      // The merge's own ask of each slice is its page ahead (the slice's later pages come
+      // through pages-ahead.ts), so no more is read ahead; a batch's recordings are let go
+      // one by one as they are taken.
+      const pages = mergeConcurrently(slices, { concurrency, ahead: 1, cancel: () => stop.abort() });
+      for await (const batch of pages) yield* lettingGo(batch);
     }
   } finally {
     stop.abort();
@@ -191,14 +209,14 @@ interface SliceWalk {
   budget?: RequestBudget;
 }
 
-async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, void, undefined> {
+async function* recordingsInSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<PageBatch, void, undefined> {
   const repeatedOnPage = yield* pagesOfSlice(walk, slice);
   if (repeatedOnPage !== undefined) yield* splitOverflowingSlice(walk, slice, repeatedOnPage);
 }
 
 /** The recordings of one query's pages, in page order; returns the number of the page
  * that repeated ids (the slice must then be split), or undefined when paging ended. */
-async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<Recording, number | undefined, undefined> {
+async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<PageBatch, number | undefined, undefined> {
   const { client, query, seen, signal, log, budget } = walk;
   // A page repeating an id met on an earlier page of this query means the server is not
   // paging (it ignores offset, or loops on links.next).
@@ -227,7 +245,9 @@ async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<
       const fetchedAhead = ahead?.take(url);
       if (fetchedAhead) {
         const page = await fetchedAhead;
-        for (const recording of lettingGo(page.recordings)) if (fresh(recording)) yield recording;
+        const batch = page.recordings.filter(fresh);
+        page.recordings.length = 0;
+        if (batch.length > 0) yield batch;
         summary = page.summary;
       } else {
         summary = yield* streamedPage(walk, url, fresh);
@@ -256,16 +276,32 @@ async function* pagesOfSlice(walk: SliceWalk, slice: TimeSlice): AsyncGenerator<
   }
 }
 
-/** One page read as it arrives, each recording passed on when `fresh` says so; with a
- * request budget, the page waits for a permit and holds it until read or closed. */
-async function* streamedPage(walk: SliceWalk, url: URL, fresh: (recording: Recording) => boolean): AsyncGenerator<Recording, PageSummary, undefined> {
+/** One page read as it arrives, the recordings `fresh` passes given on in batches of up to
+ * STREAMED_BATCH (a page read whole: all of them as soon as it is parsed); with a request
+ * budget, the page waits for a permit and holds it until read or closed. */
+async function* streamedPage(walk: SliceWalk, url: URL, fresh: (recording: Recording) => boolean): AsyncGenerator<PageBatch, PageSummary, undefined> {
   const release = walk.budget ? await walk.budget.take(walk.signal) : undefined;
   const page = walk.client.stream(url, readRecordingsPage, walk.signal);
   try {
+    let batch: PageBatch = [];
     for (;;) {
-      const step = await page.next();
-      if (step.done) return step.value;
-      if (fresh(step.value)) yield step.value;
+      let step: IteratorResult<Recording, PageSummary>;
+      try {
+        step = await page.next();
+      } catch (error) {
+        // What was read before the failure is passed on, as it came.
+        if (batch.length > 0) yield batch;
+        throw error;
+      }
+      if (step.done) {
+        if (batch.length > 0) yield batch;
+        return step.value;
+      }
+      if (fresh(step.value)) batch.push(step.value);
+      if (batch.length >= STREAMED_BATCH) {
+        yield batch;
+        batch = [];
+      }
     }
   } finally {
     // Closes the response when the consumer stops early.
@@ -274,7 +310,7 @@ async function* streamedPage(walk: SliceWalk, url: URL, fresh: (recording: Recor
   }
 }
 
-async function* splitOverflowingSlice(walk: SliceWalk, slice: TimeSlice, pageNumber: number): AsyncGenerator<Recording, void, undefined> {
+async function* splitOverflowingSlice(walk: SliceWalk, slice: TimeSlice, pageNumber: number): AsyncGenerator<PageBatch, void, undefined> {
   const { query, log } = walk;
   const span = slice.end - slice.start;
   if (span <= 1) {
