@@ -13,10 +13,20 @@
 // src/s3/socket-garbage.ts frees those with young-generation GCs in step with the bytes
 // written.
 //
+// An export (a run that writes neither media nor the backup: file, ndjson sinks) keeps a
+// tighter policy (EXPORT_HEAP_POLICY, set by the run command), so that its peak does not
+// grow with the number of recordings: on the 50k CSV export, V8 doubled its young
+// generation from 16 to 32 MB once a run lasted more than about a second, and dead GWS
+// socket chunks, their Buffers moved to the old generation, waited there for a full GC
+// with their bytes outside the heap. So the young generation is held at 16 MB (V8 reads
+// --semi-space-growth-factor at each growth, so setting it to 1 stops the next one), and
+// the budget counts ArrayBuffers' bytes with the old generation's, against a smaller floor.
+//
 // V8 offers no API for a GC. `--expose-gc` set at run time installs gc() in contexts
 // created afterwards (not in the main one), so one is taken from a new vm context. If
 // that is unavailable (another runtime, a changed V8), nothing is collected early.
 
+import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -52,11 +62,78 @@ export const HEAP_BUDGET = 16 << 20;
 export const TRANSFER_HEAP_BUDGET = 32 << 20;
 const LIVE_SHARE = 0.5;
 const HEAP_CHECK_MS = 250;
-let floor = HEAP_BUDGET;
 
-/** Sets the budget's floor for the rest of the process (the CLI's timer reads it at each check). */
-export function setHeapBudget(bytes: number): void {
-  floor = bytes;
+/** How the budget keeps the heap for the rest of the process. */
+export interface HeapPolicy {
+  /** The budget's floor (heapLimit). */
+  budget: number;
+  /** ArrayBuffers' bytes (Buffers: socket chunks, file data) count with the old generation's. */
+  countArrayBuffers: boolean;
+  /** V8 may not grow its young generation past this size (undefined: V8 decides). */
+  youngCap?: number;
+}
+
+/** Every command but `run`, and a run that writes the backup's metadata only
+ * (metadata-export): each record lives until its files are synced, so it survives young
+ * GCs anyway, and a young generation held at 16 MB only scanned them twice as often (50k:
+ * 572 scavenges against 295, +10-15% time, BENCHMARKS.md issue 14 run 10). */
+export const DEFAULT_HEAP_POLICY: HeapPolicy = { budget: HEAP_BUDGET, countArrayBuffers: false };
+/** A run that downloads media: V8 left to size its young generation (a transfer's chunks die
+ * young there; with `--semi-space-growth-factor=1` from the start a backup took ~1 CPU s
+ * more, BENCHMARKS.md "undici's parser"), old generation only. */
+export const TRANSFER_HEAP_POLICY: HeapPolicy = { budget: TRANSFER_HEAP_BUDGET, countArrayBuffers: false };
+/** A run that writes neither media nor the backup (an export). calls-csv, 5k → 50k
+ * recordings: from GWS 106-110 → 118-119 MB with the default policy, 89-90 → 96-99 with
+ * this; from a backup 80-81 → 106-108 against 79-83 → 85-86, +3% time (BENCHMARKS.md,
+ * issue 14 run 10). */
+export const EXPORT_HEAP_POLICY: HeapPolicy = { budget: 4 << 20, countArrayBuffers: true, youngCap: 16 << 20 };
+
+/** A run's policy, from what its pipeline's steps do. */
+export function runHeapPolicy(run: { movesMedia: boolean; writesTarget: boolean }): HeapPolicy {
+  if (run.movesMedia) return TRANSFER_HEAP_POLICY;
+  return run.writesTarget ? DEFAULT_HEAP_POLICY : EXPORT_HEAP_POLICY;
+}
+
+/** V8's --semi-space-growth-factor, put back when a policy without a cap follows one with. */
+const V8_SEMI_SPACE_GROWTH_FACTOR = 2;
+
+let policy = DEFAULT_HEAP_POLICY;
+let youngCapped = false;
+let youngWatch: PerformanceObserver | undefined;
+
+/** Sets the policy for the rest of the process (the CLI's timer reads it at each check). */
+export function setHeapPolicy(next: HeapPolicy): void {
+  policy = next;
+  youngWatch?.disconnect();
+  youngWatch = undefined;
+  if (next.youngCap === undefined) {
+    if (youngCapped) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH_FACTOR}`);
+    youngCapped = false;
+    return;
+  }
+  const cap = next.youngCap;
+  // The young generation grows only at one of its GCs: looked at after each.
+  const capWhenReached = (): boolean => {
+    if (youngGenerationSize() < cap) return false;
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    youngCapped = true;
+    youngWatch?.disconnect();
+    youngWatch = undefined;
+    return true;
+  };
+  if (capWhenReached()) return;
+  youngWatch = new PerformanceObserver(() => void capWhenReached());
+  youngWatch.observe({ entryTypes: ['gc'] });
+}
+
+/** The policy in force. */
+export function heapPolicy(): HeapPolicy {
+  return policy;
+}
+
+/** The young generation's size (V8's new space, reserved, not only used). */
+export function youngGenerationSize(): number {
+  return v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 }
 
 /** Bytes in the heap's old spaces: what only a full GC frees. The young generation is left
@@ -77,17 +154,28 @@ export function heapLimit(live: number, budget = HEAP_BUDGET): number {
   return live + Math.max(budget, live * LIVE_SHARE);
 }
 
+/** ArrayBuffers' bytes: Buffers' memory outside V8's heap. */
+function arrayBufferBytes(): number {
+  return process.memoryUsage().arrayBuffers;
+}
+
 /** Starts the heap budget for the life of the process (an unref'd timer); returns a stop.
- * Without `budget`, the floor setHeapBudget set last. */
+ * Without `budget`, the floor of the policy setHeapPolicy set last. */
 export function startHeapBudget(budget?: number, everyMs = HEAP_CHECK_MS): () => void {
-  let live = oldGenerationBytes();
+  // What was live after the last full GC (or at the start), both parts, whatever the policy
+  // counts now: a policy set later weighs against the same moment.
+  let liveOld = oldGenerationBytes();
+  let liveBuffers = arrayBufferBytes();
   const timer = setInterval(() => {
-    if (oldGenerationBytes() <= heapLimit(live, budget ?? floor)) return;
+    const { countArrayBuffers, budget: floor } = policy;
+    const now = oldGenerationBytes() + (countArrayBuffers ? arrayBufferBytes() : 0);
+    if (now <= heapLimit(liveOld + (countArrayBuffers ? liveBuffers : 0), budget ?? floor)) return;
     // Taken at the first need: a short command never makes the extra context.
     const gc = collector();
     if (!gc) return clearInterval(timer);
     gc();
-    live = oldGenerationBytes();
+    liveOld = oldGenerationBytes();
+    liveBuffers = arrayBufferBytes();
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -2,13 +2,13 @@
 // holds more than the budget (a floor, or half the live size) above what was live after
 // the last one (V8 would let the garbage grow to ~4x the live heap first: that garbage
 // set the peak RSS of the GWS export, BENCHMARKS.md); young garbage does not count, a run
-// can raise the floor, and nothing runs without a reason to. Seen through the gc entries
+// can raise the floor or have ArrayBuffers counted, and nothing runs without a reason to. Seen through the gc entries
 // that perf_hooks reports: a forced full GC carries the FORCED flag, which V8's own
 // collections never do.
 
 import t, { type Test } from 'tap';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { startHeapBudget } from '../src/heap.js';
+import { DEFAULT_HEAP_POLICY, setHeapPolicy, startHeapBudget, type HeapPolicy } from '../src/heap.js';
 
 interface GcDetail {
   kind: number;
@@ -91,18 +91,52 @@ t.test('the budget counts the old generation only: young garbage is left to the 
   t.ok(holder.items.length > 0);
 });
 
-t.test('setHeapBudget moves the floor of a running budget (a run that downloads media raises it)', async (t) => {
-  const { setHeapBudget, HEAP_BUDGET } = await import('../src/heap.js');
-  t.teardown(() => setHeapBudget(HEAP_BUDGET));
+/** A budget checking every 5 ms under `policy` (put back to the default at the end), and its forced full GCs. */
+function budgetUnder(t: Test, policy: HeapPolicy): ReturnType<typeof forcedFullGcs> {
+  t.teardown(() => setHeapPolicy(DEFAULT_HEAP_POLICY));
   const gcs = forcedFullGcs();
   t.teardown(gcs.stop);
-  setHeapBudget(1 << 30);
-  const stop = startHeapBudget(undefined, 5);
-  t.teardown(stop);
+  setHeapPolicy(policy);
+  t.teardown(startHeapBudget(undefined, 5));
+  return gcs;
+}
+
+t.test('setHeapPolicy moves the floor of a running budget (a run that downloads media raises it)', async (t) => {
+  const gcs = budgetUnder(t, { budget: 1 << 30, countArrayBuffers: false });
   churn(t);
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(gcs.count(), 0, 'none under a 1 GiB floor');
-  setHeapBudget(4 << 20);
+  setHeapPolicy({ budget: 4 << 20, countArrayBuffers: false });
   await gcs.next;
   t.ok(gcs.count() >= 1, 'one once the floor is lowered');
+});
+
+/** Holds `megabytes` of Buffers, whose bytes live outside V8's heap (their objects are tiny). */
+function holdBuffers(t: Test, megabytes: number): void {
+  const held = Array.from({ length: megabytes }, () => Buffer.allocUnsafeSlow(1 << 20));
+  t.teardown(() => void held.splice(0));
+}
+
+t.test('a policy that counts ArrayBuffers runs a full GC for Buffers alone; one that does not, none', async (t) => {
+  const gcs = budgetUnder(t, { budget: 4 << 20, countArrayBuffers: false });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  holdBuffers(t, 16);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(gcs.count(), 0, '16 MB of Buffers, not counted: no full GC of the budget');
+  setHeapPolicy({ budget: 4 << 20, countArrayBuffers: true });
+  // Past the budget whatever this process's heap: half its live size is the budget when more.
+  holdBuffers(t, 128);
+  let deadline: NodeJS.Timeout | undefined;
+  await Promise.race([gcs.next, new Promise((resolve) => (deadline = setTimeout(resolve, 5000)))]);
+  clearTimeout(deadline);
+  t.ok(gcs.count() >= 1, '128 MB more, counted: past the budget');
+});
+
+t.test("a run's policy: media moved, the transfer one; the backup written, the default; an export, the export one", async (t) => {
+  const { runHeapPolicy, TRANSFER_HEAP_POLICY, DEFAULT_HEAP_POLICY, EXPORT_HEAP_POLICY } = await import('../src/heap.js');
+  t.equal(runHeapPolicy({ movesMedia: true, writesTarget: true }), TRANSFER_HEAP_POLICY, 'backup');
+  t.equal(runHeapPolicy({ movesMedia: false, writesTarget: true }), DEFAULT_HEAP_POLICY, 'metadata-export');
+  t.equal(runHeapPolicy({ movesMedia: false, writesTarget: false }), EXPORT_HEAP_POLICY, 'calls-csv, export --ndjson');
+  t.ok(EXPORT_HEAP_POLICY.countArrayBuffers && EXPORT_HEAP_POLICY.youngCap !== undefined, 'the export policy counts Buffers and caps the young generation');
+  t.notOk(DEFAULT_HEAP_POLICY.countArrayBuffers || DEFAULT_HEAP_POLICY.youngCap !== undefined || TRANSFER_HEAP_POLICY.youngCap !== undefined, 'the others leave both to V8');
 });

@@ -4,7 +4,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { RcbsError, isRcbsError } from '../errors.js';
-import { setHeapBudget, TRANSFER_HEAP_BUDGET } from '../heap.js';
+import { runHeapPolicy, setHeapPolicy } from '../heap.js';
 import { loadConfig, requireKeys } from '../config/load.js';
 import type { RcbsConfig } from '../config/types.js';
 import type { Logger, Stderr } from '../log.js';
@@ -113,8 +113,10 @@ export async function runCommand(target: string, options: RunCommandOptions, io:
   const name = loaded.file.name;
 
   const writes = !options.dryRun && steps.some((s) => s.component.writesTarget);
-  // A run that downloads media keeps a larger heap budget (src/heap.ts).
-  if (steps.some((s) => s.component.movesMedia)) setHeapBudget(TRANSFER_HEAP_BUDGET);
+  // A run that downloads media keeps a larger heap budget; an export (no media, no backup
+  // written) a tighter policy, so that its peak does not grow with the number of
+  // recordings (src/heap.ts).
+  setHeapPolicy(runHeapPolicy({ movesMedia: steps.some((s) => s.component.movesMedia), writesTarget: steps.some((s) => s.component.writesTarget) }));
   const progress = createProgress(io.stderr, options.progress ?? (io.stderr.isTTY && !io.quiet));
   let store: Store | undefined;
   const context: RunContext = createRunContext({

@@ -165,8 +165,8 @@ export interface ComponentDef<O = Record<string, unknown>> {
   /** True for sinks that write the backup into targetDir: only a pipeline with one
    * advances last_recording_endtime.txt (an NDJSON-only export must not). */
   writesTarget?: boolean;
-  /** True for sinks that move media bytes in bulk (s3-download): the run's heap budget is
-   * then src/heap.ts's TRANSFER_HEAP_BUDGET. */
+  /** True for sinks that move media bytes in bulk (s3-download): the run's heap policy is
+   * then src/heap.ts's TRANSFER_HEAP_POLICY. */
   movesMedia?: boolean;
   /** JSON Schema of `with` options; checked once at load, options frozen afterwards. */
   options: JSONSchemaType<O> | Record<string, unknown>;
