@@ -13,6 +13,7 @@ import { runCli } from './helpers/cli.js';
 import { backupState, sandboxBackup } from './helpers/backup-state.js';
 import { operationSignal } from '../src/pipeline/abort.js';
 import { getEventListeners } from 'node:events';
+import { collector } from '../src/heap.js';
 
 t.test('a backup with decryptDir at numThreads 16 prints no listener warning', async (t) => {
   const sandbox = await startSandbox({ recordings: 30, oddities: false, seed: 13, mediaSize: { min: 100_000, max: 300_000 } });
@@ -38,4 +39,41 @@ t.test('operation signals: one listener on the parent, aborted with it, released
   t.notOk(ops[0]!.signal.aborted, 'a released operation no longer follows the parent');
   t.ok(ops.slice(1).every((op) => op.signal.aborted), 'every other operation is aborted with the parent');
   t.ok(operationSignal(parent.signal).signal.aborted, 'an operation started after the abort starts aborted');
+});
+
+t.test('the fan-out listener goes with the last operation, and comes back with the next', async (t) => {
+  const parent = new AbortController();
+  const first = operationSignal(parent.signal);
+  const second = operationSignal(parent.signal);
+  first.release();
+  t.equal(getEventListeners(parent.signal, 'abort').length, 1, 'one operation left: the listener stays');
+  second.release();
+  second.release();
+  t.equal(getEventListeners(parent.signal, 'abort').length, 0, 'none left: no listener on the parent');
+  const third = operationSignal(parent.signal);
+  t.equal(getEventListeners(parent.signal, 'abort').length, 1, 'a new operation adds it again');
+  parent.abort(new Error('SIGTERM'));
+  t.ok(third.signal.aborted, 'and follows the parent');
+  third.release();
+});
+
+t.test('a signal made for a few operations (AbortSignal.any) is collected once they are done', async (t) => {
+  const gc = collector();
+  if (!gc) return void t.fail('V8 gc() could not be had (src/heap.ts collector)');
+  const run = new AbortController();
+  let collected = 0;
+  const registry = new FinalizationRegistry(() => collected++);
+  // In a function of its own, so that no local of the test holds the last one.
+  const onePage = (page: number): void => {
+    const pageSignal = AbortSignal.any([run.signal, new AbortController().signal]);
+    operationSignal(pageSignal).release();
+    registry.register(pageSignal, page);
+  };
+  for (let page = 0; page < 100; page++) onePage(page);
+  // Finalizers run after a full GC, on a later turn.
+  for (let turn = 0; turn < 20 && collected < 100; turn++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.equal(collected, 100, 'all 100 page signals were collected');
 });
