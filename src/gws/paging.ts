@@ -186,9 +186,12 @@ export async function* recordingsInWindow(client: GwsClient, query: RecordingsQu
       })();
       yield* ahead > 0 ? readAhead(inOrder, ahead) : inOrder;
     } else {
-      // The merge's own ask of each slice is its page ahead (the slice's later pages come
-      // through pages-ahead.ts), so no more is read ahead; a batch's recordings are let go
-      // one by one as they are taken.
+      // Each slice one page ahead of the one being written: the merge asks a slice again as
+      // it hands on its page, so the slice takes its next page from pages-ahead.ts (giving
+      // back that request's permit) meanwhile. Asked only once a page was written, a page
+      // asked ahead held its permit that long: over a slow GWS (150 ms a page, WAN model,
+      // 4 requests) metadata-export took 4.56-4.73 s against 4.13-4.61 before the pages
+      // (BENCHMARKS.md, issue 14 run 10). A page's recordings are let go one by one.
       const pages = mergeConcurrently(slices, { concurrency, ahead: 1, cancel: () => stop.abort() });
       for await (const batch of pages) yield* lettingGo(batch);
     }

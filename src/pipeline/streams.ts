@@ -181,8 +181,10 @@ type Settled<T> = { index: number; step: IteratorResult<T, unknown> } | { index:
 
 /**
  * The items of `sources`, up to `concurrency` of them read at once, each at most `ahead`
- * items ahead of the consumer (at least 1: the merge always has one item asked of every
- * running source; the rest through readAhead). Whichever source has
+ * items ahead of the one the consumer holds (at least 1: the merge always has one item
+ * asked of every running source, the source whose item it hands on asked again as it does;
+ * the rest through readAhead). So with items that take a while to use (a GWS page's
+ * recordings), each source's next is on its way meanwhile. Whichever source has
  * an item ready gives it next, an earlier source first when several do, so the order
  * interleaves; a source starts, in order, when an earlier one is done. Backpressure per
  * source: while the consumer takes items of one, the others stop at `ahead`. When a
@@ -223,10 +225,10 @@ export async function* mergeConcurrently<T>(
         startNext();
         continue;
       }
-      yield answer.step.value;
-      // Asked again only now that the consumer wants more: nothing is held outside readAhead's bound.
+      // Asked again as its item is handed on: one item held by the consumer, one asked.
       const source = active.get(answer.index)!;
       source.next = ask(answer.index, source.iterator);
+      yield answer.step.value;
     }
   } finally {
     if (active.size > 0) {
