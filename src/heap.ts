@@ -52,8 +52,9 @@ export function collector(): Collect | null {
 /** Old-generation bytes above the last GC's live size that start a full GC: at least
  * HEAP_BUDGET, and LIVE_SHARE of the live size when that is more, so a large live heap (a
  * big index) is not marked over and over for a little garbage: the GC work per byte of
- * garbage stays bounded. 16 MB: the 50k CSV export from GWS peaks at 135-143 MB (5k:
- * 118-123), 146-153 MB with 32 (BENCHMARKS.md, issue 14 run 4). */
+ * garbage stays bounded. The default policy's floor. 16 MB: the 50k CSV export from GWS
+ * peaked at 135-143 MB (5k: 118-123), 146-153 MB with 32 (BENCHMARKS.md, issue 14 run 4),
+ * before exports had a policy of their own. */
 export const HEAP_BUDGET = 16 << 20;
 /** The floor for a run that downloads media (setHeapBudget, from the run command). There V8
  * already collects its old generation often, prompted by the sockets' external memory, and
@@ -83,9 +84,9 @@ export const DEFAULT_HEAP_POLICY: HeapPolicy = { budget: HEAP_BUDGET, countArray
  * more, BENCHMARKS.md "undici's parser"), old generation only. */
 export const TRANSFER_HEAP_POLICY: HeapPolicy = { budget: TRANSFER_HEAP_BUDGET, countArrayBuffers: false };
 /** A run that writes neither media nor the backup (an export). calls-csv, 5k → 50k
- * recordings: from GWS 106-110 → 118-119 MB with the default policy, 89-90 → 96-99 with
- * this; from a backup 80-81 → 106-108 against 79-83 → 85-86, +3% time (BENCHMARKS.md,
- * issue 14 run 10). */
+ * recordings: from GWS 106-109 → 116-118 MB with the default policy, 89-90 → 96-98 with
+ * this; from a backup 81 → 107-109 against 79-80 → 84-85, in the same time at 50k
+ * (BENCHMARKS.md, issue 14 run 10; from a 200k backup +13-17% CPU). */
 export const EXPORT_HEAP_POLICY: HeapPolicy = { budget: 4 << 20, countArrayBuffers: true, youngCap: 16 << 20 };
 
 /** A run's policy, from what its pipeline's steps do. */
