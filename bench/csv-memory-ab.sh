@@ -23,14 +23,12 @@ read -r -a froms <<< "${FROM:-gws backup}"
 mkdir -p "$work"
 . bench/sandbox.sh
 parts="$PWD/bench/memory-parts.cjs"
-sandbox_pid=
-trap '[ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true' EXIT
+trap stop_sandbox EXIT
 
 echo "| build | from | size | wall | peak RSS | user CPU | old space | young gen | oldIn |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   start_sandbox "$work/sb-$n" node dist/cli.js sandbox --recordings "$n" --no-media
-  sandbox_pid=$SANDBOX_PID
   config="$work/sb-$n/config.properties"
   backup="$work/backup-$n"
   [ -d "$backup" ] || node dist/cli.js run metadata-export --config "$config" --set "targetDir=$backup" 2> "$work/fill-$n.err"
@@ -49,7 +47,5 @@ for n in "${sizes[@]}"; do
       done
     done
   done
-  kill "$sandbox_pid" 2>/dev/null || true
-  wait "$sandbox_pid" 2>/dev/null || true
-  sandbox_pid=
+  stop_sandbox
 done

@@ -21,14 +21,12 @@ if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(50000); fi
 rounds="${ROUNDS:-3}"
 mkdir -p "$work"
 . bench/sandbox.sh
-sandbox_pid=
-trap '[ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null || true' EXIT
+trap stop_sandbox EXIT
 
 echo "| build | size | wall | peak RSS | user CPU | sys CPU | JSON files |"
 echo "|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   start_sandbox "$work/sb-$n" node dist/cli.js sandbox --recordings "$n" --no-media
-  sandbox_pid=$SANDBOX_PID
   for r in $(seq "$rounds"); do
     for b in "${builds[@]}"; do
       name=$([ "$b" = . ] && echo this || basename "$b")
@@ -39,8 +37,6 @@ for n in "${sizes[@]}"; do
       printf '| %s | %s | %s s | %s MB | %s s | %s s | %s |\n' "$name" "$n" "$wall" "$((rss / 1024))" "$user" "$sys" "$(find "$target" -name '*.json' | wc -l)"
     done
   done
-  kill "$sandbox_pid" 2>/dev/null || true
-  wait "$sandbox_pid" 2>/dev/null || true
-  sandbox_pid=
+  stop_sandbox
 done
 rm -rf "$work"/out-*

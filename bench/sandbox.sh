@@ -14,3 +14,11 @@ start_sandbox() {
   done
   eval "$(grep '^export ' "$dir/out.txt")"
 }
+
+# stop_sandbox: stops the sandbox start_sandbox started last, if it still runs (for a trap too).
+stop_sandbox() {
+  [ -n "${SANDBOX_PID:-}" ] || return 0
+  kill "$SANDBOX_PID" 2>/dev/null || true
+  wait "$SANDBOX_PID" 2>/dev/null || true
+  SANDBOX_PID=
+}
