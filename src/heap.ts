@@ -56,7 +56,7 @@ export function collector(): Collect | null {
  * peaked at 135-143 MB (5k: 118-123), 146-153 MB with 32 (BENCHMARKS.md, issue 14 run 4),
  * before exports had a policy of their own. */
 export const HEAP_BUDGET = 16 << 20;
-/** The floor for a run that downloads media (setHeapBudget, from the run command). There V8
+/** The floor for a run that downloads media (TRANSFER_HEAP_POLICY, set by the run command). There V8
  * already collects its old generation often, prompted by the sockets' external memory, and
  * one forced full GC leaves it collecting every ~50 ms for a while: with 16 MB the loopback
  * backup at numThreads 16 took 3.85-4.55 CPU s against 3.07-3.27 with 32 (3 runs each). */
@@ -125,11 +125,6 @@ export function setHeapPolicy(next: HeapPolicy): void {
   if (capWhenReached()) return;
   youngWatch = new PerformanceObserver(() => void capWhenReached());
   youngWatch.observe({ entryTypes: ['gc'] });
-}
-
-/** The policy in force. */
-export function heapPolicy(): HeapPolicy {
-  return policy;
 }
 
 /** The young generation's size (V8's new space, reserved, not only used). */
