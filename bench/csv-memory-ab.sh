@@ -14,13 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
-work=${1:?usage: csv-memory-ab.sh <workdir> "<builds>" [sizes…]}
-read -r -a builds <<< "${2:-.}"
-shift 2 || shift $#
-if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(5000 50000); fi
-rounds="${ROUNDS:-3}"
+. bench/ab-lib.sh
+ab_args csv-memory-ab.sh "5000 50000" "$@"
 read -r -a froms <<< "${FROM:-gws backup}"
-mkdir -p "$work"
 . bench/sandbox.sh
 parts="$PWD/bench/memory-parts.cjs"
 trap stop_sandbox EXIT
@@ -41,7 +37,7 @@ for n in "${sizes[@]}"; do
         read -r wall rss user < "$work/time"
         line=$(grep '^memory-parts' "$work/err")
         field() { grep -oE "(^| )$1=[0-9.]+" <<< "$line" | cut -d= -f2; }
-        name=$([ "$b" = . ] && echo this || basename "$b")
+        name=$(build_name "$b")
         printf '| %s | %s | %s | %s s | %s MB | %s s | %s MB | %s MB | %s MB |\n' "$name" "$from" "$n" "$wall" "$((rss / 1024))" "$user" "$(field old_space)" "$(field new_space)" "$(field oldIn)"
         rm -f "$work/out.csv"
       done

@@ -1,6 +1,8 @@
 // What grew between two heap snapshots (bench/heap-snapshots-at.cjs), by node type and name:
-// bytes and count added, and the later snapshot's total, the 25 largest rises.
+// bytes and count added, and the later snapshot's total, the 25 largest rises; with a third
+// argument, only the type:name keys that regex matches.
 //   node bench/heap-snapshot-diff.cjs /tmp/snap-gws-700.heapsnapshot /tmp/snap-gws-2200.heapsnapshot
+//   node bench/heap-snapshot-diff.cjs <before> <after> 'object:(Abort|EventTarget|WeakRef)'
 const fs = require('node:fs');
 
 function byName(file) {
@@ -21,7 +23,8 @@ function byName(file) {
 
 const before = byName(process.argv[2]);
 const after = byName(process.argv[3]);
-const rows = [...after].map(([key, total]) => {
+const only = process.argv[4] === undefined ? undefined : new RegExp(process.argv[4]);
+const rows = [...after].filter(([key]) => !only || only.test(key)).map(([key, total]) => {
   const was = before.get(key) ?? { bytes: 0, count: 0 };
   return { key, bytes: total.bytes - was.bytes, count: total.count - was.count, now: total.bytes };
 });

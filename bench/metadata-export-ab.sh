@@ -14,12 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
-work=${1:?usage: metadata-export-ab.sh <workdir> "<builds>" [sizes…]}
-read -r -a builds <<< "${2:-.}"
-shift 2 || shift $#
-if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(50000); fi
-rounds="${ROUNDS:-3}"
-mkdir -p "$work"
+. bench/ab-lib.sh
+ab_args metadata-export-ab.sh "50000" "$@"
 . bench/sandbox.sh
 trap stop_sandbox EXIT
 
@@ -29,7 +25,7 @@ for n in "${sizes[@]}"; do
   start_sandbox "$work/sb-$n" node dist/cli.js sandbox --recordings "$n" --no-media
   for r in $(seq "$rounds"); do
     for b in "${builds[@]}"; do
-      name=$([ "$b" = . ] && echo this || basename "$b")
+      name=$(build_name "$b")
       target="$work/out-$name-$n-$r"
       sync
       /usr/bin/time -f '%e %M %U %S' -o "$work/time" node "$b/dist/cli.js" run metadata-export --config "$work/sb-$n/config.properties" --set "targetDir=$target" > /dev/null 2> "$work/err" || { tail -20 "$work/err" >&2; exit 1; }

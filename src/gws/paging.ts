@@ -52,8 +52,9 @@ export interface RecordingsQuery {
   /** Recordings requests in flight (gwsConcurrency): slices at once, and pages ahead within
    * a slice paged by offset; default 1, one page at a time. */
   concurrency?: number;
-  /** Recordings read ahead of the consumer (a page: pageSize); default 0. With one slice at a
-   * time, across slice boundaries; with several, any value above 0 is one page per slice. */
+  /** Recordings read ahead of the consumer (a page: pageSize); default 0, across slice
+   * boundaries. Used with one slice at a time only: with several, each slice is one page
+   * ahead whatever the value (the merge's own ask of it). */
   ahead?: number;
   log?: Logger;
 }
